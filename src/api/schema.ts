@@ -1,0 +1,382 @@
+// The ModelService v1alpha1 API: the single source of truth. The CRD in crds/ is generated from
+// these schemas (src/api/crd.ts); the TypeScript types are inferred from them (src/api/types.ts).
+//
+// Rules that cannot be expressed per field are CEL rules (`x-kubernetes-validations`) so the API
+// server rejects bad input at admission; the same rules are checked in zod (`refine`) so the
+// `render` command reports them without a cluster. No defaults live here: defaults that depend on
+// the operator's config are applied when rendering, never written into spec.
+import { z } from "zod";
+
+export const GROUP = "modelservice.dev";
+export const VERSION = "v1alpha1";
+export const API_VERSION = `${GROUP}/${VERSION}`;
+export const KIND = "ModelService";
+export const PLURAL = "modelservices";
+export const SINGULAR = "modelservice";
+export const SHORT_NAMES = ["msvc"];
+
+/** Longest ModelService name: children are named after it, and Service names are DNS-1035 labels. */
+export const MAX_NAME_LENGTH = 63;
+export const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const QUANTITY = /^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$/;
+// hf://ORG/NAME[@REV] | s3://BUCKET[/PATH] | gs://BUCKET[/PATH] | pvc://CLAIM[/PATH] | ollama://NAME[:TAG]
+export const MODEL_URI =
+  /^(hf:\/\/[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*(@[A-Za-z0-9._\/-]+)?|s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s]*)?|gs:\/\/[a-z0-9][a-z0-9._-]{1,61}[a-z0-9](\/[^\s]*)?|pvc:\/\/[a-z0-9]([-a-z0-9]*[a-z0-9])?(\/[^\s]*)?|ollama:\/\/[a-z0-9][a-z0-9._\/-]*(:[A-Za-z0-9._-]+)?)$/;
+
+export const ENGINE_TYPES = ["vLLM", "SGLang", "TGI", "Ollama", "Triton", "Custom"] as const;
+export type EngineType = (typeof ENGINE_TYPES)[number];
+
+/** CEL rules travel to the CRD through zod metadata. */
+type CelRule = { rule: string; message: string; fieldPath?: string; reason?: string };
+const cel = (...rules: CelRule[]) => ({ "x-kubernetes-validations": rules });
+const preserveUnknown = { "x-kubernetes-preserve-unknown-fields": true } as const;
+
+const quantity = (description: string) =>
+  z
+    .union([z.number().int().min(0), z.string().max(64).regex(QUANTITY, "must be a Kubernetes quantity such as 16Gi or 500m")])
+    .describe(description)
+    .meta({ "x-kubernetes-int-or-string": true });
+
+const intOrPercent = (description: string) =>
+  z
+    .union([z.number().int().min(0), z.string().max(8).regex(/^[0-9]{1,3}%$/, "must be an integer or a percentage such as 25%")])
+    .describe(description)
+    .meta({ "x-kubernetes-int-or-string": true });
+
+/** An open object passed through to Kubernetes as is (validated by the API server on the child). */
+const passthroughObject = (description: string) => z.looseObject({}).describe(description).meta(preserveUnknown);
+
+const stringMap = (description: string, maxProperties = 32) =>
+  z
+    .record(z.string().max(317), z.string().max(256))
+    .refine((m) => Object.keys(m).length <= maxProperties, `must have at most ${maxProperties} entries`)
+    .describe(description)
+    .meta({ maxProperties });
+
+const quantityMap = (description: string) =>
+  z
+    .record(z.string().max(253), quantity("A Kubernetes quantity."))
+    .refine((m) => Object.keys(m).length <= 16, "must have at most 16 entries")
+    .describe(description)
+    .meta({ maxProperties: 16 });
+
+export const envVarSchema = z
+  .object({
+    name: z.string().min(1).max(256).describe("Name of the environment variable."),
+    value: z.string().max(32768).optional().describe("Literal value. Never put secrets here: use valueFrom.secretKeyRef."),
+    valueFrom: passthroughObject("Source of the value (secretKeyRef, configMapKeyRef, fieldRef, resourceFieldRef), as in core/v1 EnvVar.").optional(),
+  })
+  .describe("A core/v1 EnvVar.");
+
+export const modelSchema = z
+  .object({
+    uri: z
+      .string()
+      .max(1024)
+      .regex(MODEL_URI, "must be hf://ORG/NAME[@REVISION], s3://BUCKET/PATH, gs://BUCKET/PATH, pvc://CLAIM/PATH or ollama://NAME[:TAG]")
+      .optional()
+      .describe(
+        "Where the weights come from: hf://ORG/NAME[@REVISION] (the engine downloads them), s3://BUCKET/PATH or gs://BUCKET/PATH (downloaded into the cache volume before the engine starts), pvc://CLAIM/PATH (mounted read-only), ollama://NAME[:TAG] (Ollama pulls it). Omit it when the weights are in the image.",
+      ),
+    servedName: z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._:\/-]*$/, "must start with a letter or digit and contain only letters, digits and . _ : / -")
+      .optional()
+      .describe("Model name clients put in requests. Defaults to metadata.name."),
+    credentialsSecret: z
+      .string()
+      .min(1)
+      .max(253)
+      .regex(DNS1123_SUBDOMAIN, "must be a Secret name (DNS-1123 subdomain)")
+      .optional()
+      .describe(
+        "Name of a Secret in the same namespace whose keys become the engine's environment (e.g. HF_TOKEN, AWS_ACCESS_KEY_ID). The operator only references it; it never reads its values.",
+      ),
+  })
+  .describe("The model to serve.");
+
+export const engineSchema = z
+  .object({
+    type: z.enum(ENGINE_TYPES).describe("Inference engine: vLLM, SGLang, TGI, Ollama, Triton or Custom."),
+    image: z.string().max(512).optional().describe("Container image. Defaults to the operator's configured image for the engine; required for Custom."),
+    args: z.array(z.string().max(1024)).max(64).optional().describe("Extra arguments, appended to the ones generated for the engine."),
+    env: z.array(envVarSchema).max(64).optional().describe("Extra environment variables for the engine container."),
+    port: z.number().int().min(1).max(65535).optional().describe("Port the engine listens on. Defaults per engine (vLLM 8000, SGLang 30000, TGI 8080, Ollama 11434, Triton 8000)."),
+  })
+  .describe("How the model is served.")
+  .meta(cel({ rule: "self.type != 'Custom' || (has(self.image) && self.image != '')", message: "engine.image is required when engine.type is Custom", fieldPath: ".image" }));
+
+export const gpuSchema = z
+  .object({
+    count: z.number().int().min(0).max(64).describe("GPUs per replica; 0 runs on CPU. For vLLM and SGLang it is also the tensor-parallel size."),
+    resourceName: z
+      .string()
+      .max(253)
+      .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, "must be an extended resource name such as nvidia.com/gpu")
+      .optional()
+      .describe("Extended resource to request, e.g. nvidia.com/gpu, amd.com/gpu or nvidia.com/mig-1g.10gb. Defaults to the operator's configured GPU resource."),
+    products: z
+      .array(z.string().min(1).max(63).regex(/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, "must be a valid label value"))
+      .max(16)
+      .optional()
+      .describe("Acceptable GPU products (any of), matched against the node label set by GPU feature discovery (nvidia.com/gpu.product)."),
+    minMemoryMiB: z.number().int().min(1).max(1048576).optional().describe("Minimum memory per GPU in MiB, matched against the node label nvidia.com/gpu.memory."),
+  })
+  .describe("GPUs for each replica.");
+
+export const autoscalingSchema = z
+  .object({
+    minReplicas: z.number().int().min(0).max(1000).describe("Fewest replicas. 0 scales to zero when idle, which needs KEDA."),
+    maxReplicas: z.number().int().min(1).max(1000).describe("Most replicas."),
+    target: z
+      .object({
+        inFlightRequests: z.number().int().min(1).max(100000).optional().describe("Average in-flight requests per replica, read from the engine's own metrics (needs KEDA and Prometheus)."),
+        cpuUtilization: z.number().int().min(1).max(100).optional().describe("Average CPU utilisation per replica, in percent of the request."),
+        gpuUtilization: z.number().int().min(1).max(100).optional().describe("Average GPU utilisation per replica, in percent (DCGM exporter metric, needs KEDA and Prometheus)."),
+      })
+      .optional()
+      .describe("What to scale on: exactly one of inFlightRequests, cpuUtilization, gpuUtilization.")
+      .meta(
+        cel({
+          rule: "(has(self.inFlightRequests) ? 1 : 0) + (has(self.cpuUtilization) ? 1 : 0) + (has(self.gpuUtilization) ? 1 : 0) == 1",
+          message: "autoscaling.target must set exactly one of inFlightRequests, cpuUtilization, gpuUtilization",
+        }),
+      ),
+    metrics: z.array(passthroughObject("An autoscaling/v2 MetricSpec.")).max(8).optional().describe("Advanced: raw autoscaling/v2 MetricSpec list, used instead of target."),
+    behavior: passthroughObject("Raw autoscaling/v2 HorizontalPodAutoscalerBehavior (scale-up and scale-down policies).").optional(),
+  })
+  .describe("Autoscaling between minReplicas and maxReplicas. Absent means a fixed replica count.")
+  .meta(
+    cel(
+      { rule: "self.minReplicas <= self.maxReplicas", message: "autoscaling.minReplicas must be less than or equal to maxReplicas" },
+      { rule: "has(self.target) != (has(self.metrics) && size(self.metrics) > 0)", message: "autoscaling needs exactly one of target or metrics" },
+    ),
+  );
+
+export const schedulingSchema = z
+  .object({
+    nodeSelector: stringMap("Node labels the pods must match, in addition to the GPU product and memory.").optional(),
+    tolerations: z.array(passthroughObject("A core/v1 Toleration.")).max(32).optional().describe("Extra tolerations. A toleration for the GPU taint is added when gpu.count > 0."),
+    affinity: passthroughObject("A core/v1 Affinity, merged with the GPU node affinity.").optional(),
+    priorityClassName: z.string().max(253).regex(DNS1123_SUBDOMAIN, "must be a DNS-1123 subdomain").optional().describe("PriorityClass of the pods."),
+    runtimeClassName: z.string().max(253).regex(DNS1123_SUBDOMAIN, "must be a DNS-1123 subdomain").optional().describe("RuntimeClass of the pods (e.g. nvidia)."),
+  })
+  .describe("Where the pods may run; passed through to the pod spec.");
+
+export const modelServiceSpecSchema = z
+  .object({
+    model: modelSchema,
+    engine: engineSchema,
+    gpu: gpuSchema.optional(),
+    resources: z
+      .object({
+        requests: quantityMap("Minimum CPU, memory and ephemeral storage per replica.").optional(),
+        limits: quantityMap("Maximum CPU, memory and ephemeral storage per replica. GPU limits come from spec.gpu.").optional(),
+      })
+      .optional()
+      .describe("CPU and memory for the engine container, as core/v1 ResourceRequirements."),
+    sharedMemory: quantity("Size of /dev/shm, a memory-backed emptyDir. Defaults to the operator's setting when gpu.count > 1.").optional(),
+    replicas: z.number().int().min(0).max(1000).optional().describe("Fixed number of replicas (default 1). Not allowed together with autoscaling; kubectl scale sets it."),
+    autoscaling: autoscalingSchema.optional(),
+    startup: z
+      .object({
+        timeoutSeconds: z.number().int().min(30).max(86400).describe("Longest time a replica may take from start to ready (downloading and loading the weights). Drives the startup probe and the Deployment's progress deadline."),
+      })
+      .optional()
+      .describe("The startup budget. Defaults to the operator's setting (1800 s)."),
+    rollout: z
+      .object({
+        maxSurge: intOrPercent("Extra replicas during a rollout. Use 0 on a full GPU pool.").optional(),
+        maxUnavailable: intOrPercent("Replicas that may be unavailable during a rollout.").optional(),
+      })
+      .optional()
+      .describe("Rolling update strategy of the Deployment.")
+      .meta(
+        cel({
+          rule: "!has(self.maxSurge) || !has(self.maxUnavailable) || !(self.maxSurge == 0 || self.maxSurge == '0' || self.maxSurge == '0%') || !(self.maxUnavailable == 0 || self.maxUnavailable == '0' || self.maxUnavailable == '0%')",
+          message: "rollout.maxSurge and rollout.maxUnavailable cannot both be 0",
+        }),
+      ),
+    scheduling: schedulingSchema.optional(),
+    service: z
+      .object({
+        type: z.enum(["ClusterIP", "NodePort", "LoadBalancer"]).optional().describe("Service type (default ClusterIP)."),
+        port: z.number().int().min(1).max(65535).optional().describe("Service port (default 80)."),
+      })
+      .optional()
+      .describe("The Service in front of the replicas."),
+    podMetadata: z
+      .object({
+        labels: stringMap("Extra labels on the pods (e.g. for a service mesh or cost allocation). The modelservice.dev/ labels are reserved.", 16).optional(),
+        annotations: stringMap("Extra annotations on the pods (e.g. Prometheus scraping, sidecar injection).", 16).optional(),
+      })
+      .optional()
+      .describe("Labels and annotations added to every replica's pod.")
+      .meta(
+        cel({
+          rule: "!has(self.labels) || self.labels.all(k, !k.startsWith('modelservice.dev/'))",
+          message: "podMetadata.labels must not use the reserved modelservice.dev/ prefix",
+        }),
+      ),
+    cache: z
+      .object({
+        size: quantity("Size of the PersistentVolumeClaim that caches the weights."),
+        storageClassName: z.string().max(253).optional().describe("StorageClass of the claim; empty uses the cluster default."),
+        accessMode: z.enum(["ReadWriteOnce", "ReadWriteMany", "ReadWriteOncePod"]).optional().describe("Access mode of the claim (default ReadWriteOnce; use ReadWriteMany to share it across replicas on several nodes)."),
+        deleteOnRemoval: z.boolean().optional().describe("Delete the claim (and the cached weights) when spec.cache is removed. By default the claim is kept."),
+      })
+      .optional()
+      .describe("A PersistentVolumeClaim for the weights, mounted where the engine looks for them. Required for s3:// and gs:// models."),
+  })
+  .describe("Desired state of a ModelService.")
+  .meta(
+    cel(
+      { rule: "!(has(self.replicas) && has(self.autoscaling))", message: "spec.replicas and spec.autoscaling are mutually exclusive: set one" },
+      {
+        rule: "!has(self.model.uri) || !(self.model.uri.startsWith('s3://') || self.model.uri.startsWith('gs://')) || has(self.cache)",
+        message: "spec.cache is required for s3:// and gs:// models: the weights are downloaded into it",
+        fieldPath: ".cache",
+      },
+      {
+        rule: "!has(self.model.uri) || !self.model.uri.startsWith('ollama://') || self.engine.type == 'Ollama'",
+        message: "ollama:// models need engine.type Ollama",
+        fieldPath: ".model.uri",
+      },
+      {
+        rule: "!has(self.gpu) || !has(self.gpu.products) || self.gpu.count > 0",
+        message: "gpu.products needs gpu.count > 0",
+        fieldPath: ".gpu",
+      },
+    ),
+  );
+
+// Cross-field rules, mirrored from the CEL above so `render` reports them without a cluster.
+const specWithRules = modelServiceSpecSchema.superRefine((spec, ctx) => {
+  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
+  if (spec.engine.type === "Custom" && !spec.engine.image) issue(["engine", "image"], "engine.image is required when engine.type is Custom");
+  const target = spec.autoscaling?.target;
+  if (target && [target.inFlightRequests, target.cpuUtilization, target.gpuUtilization].filter((v) => v !== undefined).length !== 1) {
+    issue(["autoscaling", "target"], "autoscaling.target must set exactly one of inFlightRequests, cpuUtilization, gpuUtilization");
+  }
+  if (spec.autoscaling) {
+    const { minReplicas, maxReplicas, metrics } = spec.autoscaling;
+    if (minReplicas > maxReplicas) issue(["autoscaling", "minReplicas"], "autoscaling.minReplicas must be less than or equal to maxReplicas");
+    if ((target !== undefined) === ((metrics?.length ?? 0) > 0)) issue(["autoscaling"], "autoscaling needs exactly one of target or metrics");
+  }
+  const { maxSurge, maxUnavailable } = spec.rollout ?? {};
+  const isZero = (v: unknown) => v === 0 || v === "0" || v === "0%";
+  if (maxSurge !== undefined && maxUnavailable !== undefined && isZero(maxSurge) && isZero(maxUnavailable)) {
+    issue(["rollout"], "rollout.maxSurge and rollout.maxUnavailable cannot both be 0");
+  }
+  if (spec.replicas !== undefined && spec.autoscaling) issue(["replicas"], "spec.replicas and spec.autoscaling are mutually exclusive: set one");
+  const uri = spec.model.uri ?? "";
+  if ((uri.startsWith("s3://") || uri.startsWith("gs://")) && !spec.cache) issue(["cache"], "spec.cache is required for s3:// and gs:// models: the weights are downloaded into it");
+  if (uri.startsWith("ollama://") && spec.engine.type !== "Ollama") issue(["model", "uri"], "ollama:// models need engine.type Ollama");
+  if (Object.keys(spec.podMetadata?.labels ?? {}).some((k) => k.startsWith("modelservice.dev/"))) {
+    issue(["podMetadata", "labels"], "podMetadata.labels must not use the reserved modelservice.dev/ prefix");
+  }
+  if (spec.gpu?.products && spec.gpu.count === 0) issue(["gpu"], "gpu.products needs gpu.count > 0");
+});
+
+export const PHASES = ["Pending", "Scheduling", "Loading", "Ready", "Degraded", "Failed", "Idle"] as const;
+export type Phase = (typeof PHASES)[number];
+
+export const conditionSchema = z
+  .object({
+    type: z.string().max(64).describe("Ready, Reconciling or Stalled."),
+    status: z.enum(["True", "False", "Unknown"]).describe("True, False or Unknown."),
+    reason: z.string().max(64).describe("One word, CamelCase, saying why."),
+    message: z.string().max(1024).describe("What is going on, for people."),
+    observedGeneration: z.number().int().min(0).optional().describe("The metadata.generation this condition was computed for."),
+    lastTransitionTime: z.string().max(64).describe("When status last changed (RFC 3339)."),
+  })
+  .describe("A kstatus-compatible condition.");
+
+export const failureSchema = z
+  .object({
+    reason: z.string().max(64).describe("Why it failed, e.g. OOMKilled, CrashLoop, ImagePullFailed."),
+    message: z.string().max(1024).optional().describe("Details."),
+    pod: z.string().max(253).optional().describe("The pod it happened in."),
+    container: z.string().max(253).optional().describe("The container it happened in."),
+    exitCode: z.number().int().optional().describe("The container's exit code, when it terminated."),
+    time: z.string().max(64).optional().describe("When it happened (RFC 3339)."),
+  })
+  .describe("The newest failure seen on any replica.");
+
+export const modelServiceStatusSchema = z
+  .object({
+    observedGeneration: z.number().int().min(0).optional().describe("The metadata.generation this status describes."),
+    phase: z.enum(PHASES).optional().describe("Pending, Scheduling, Loading, Ready, Degraded, Failed or Idle (scaled to zero)."),
+    replicas: z.number().int().min(0).optional().describe("Replicas that exist (scale subresource)."),
+    readyReplicas: z.number().int().min(0).optional().describe("Replicas serving requests."),
+    updatedReplicas: z.number().int().min(0).optional().describe("Replicas running the current spec."),
+    replicaSummary: z.string().max(32).optional().describe("ready/desired replicas, for display."),
+    selector: z.string().max(1024).optional().describe("Label selector of the pods (scale subresource)."),
+    url: z.string().max(1024).optional().describe("In-cluster URL of the OpenAI-compatible (or engine) endpoint."),
+    replicaPhases: z
+      .object({
+        scheduling: z.number().int().min(0).describe("Replicas waiting for a node."),
+        loading: z.number().int().min(0).describe("Replicas started and loading the model."),
+        ready: z.number().int().min(0).describe("Replicas serving."),
+        failing: z.number().int().min(0).describe("Replicas failing (crash loop, image pull, OOM, startup timeout)."),
+      })
+      .optional()
+      .describe("How many replicas are in each phase."),
+    conditions: z
+      .array(conditionSchema)
+      .max(8)
+      .optional()
+      .describe("Ready, Reconciling and Stalled, following kstatus.")
+      .meta({ "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"] }),
+    lastFailure: failureSchema.optional(),
+  })
+  .describe("Observed state of a ModelService.");
+
+export const objectMetaSchema = z
+  .looseObject({
+    name: z.string().optional(),
+    namespace: z.string().optional(),
+    uid: z.string().optional(),
+    generation: z.number().optional(),
+    resourceVersion: z.string().optional(),
+    labels: z.record(z.string(), z.string()).optional(),
+    annotations: z.record(z.string(), z.string()).optional(),
+  })
+  .superRefine((meta, ctx) => {
+    const name = meta.name ?? "";
+    if (name.length > MAX_NAME_LENGTH) ctx.addIssue({ code: "custom", path: ["name"], message: `must be at most ${MAX_NAME_LENGTH} characters` });
+    if (!DNS1035_LABEL.test(name)) ctx.addIssue({ code: "custom", path: ["name"], message: "must be a DNS-1035 label: lower-case letters, digits and '-', starting with a letter" });
+  });
+
+/** A whole ModelService as read from a file or the API server. */
+export const modelServiceSchema = z.object({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal(KIND),
+  metadata: objectMetaSchema,
+  spec: specWithRules,
+  status: modelServiceStatusSchema.optional(),
+});
+
+/** CEL on the root of the CRD schema: metadata.name must make valid child names. */
+export const ROOT_RULES: CelRule[] = [
+  {
+    rule: `self.metadata.name.size() <= ${MAX_NAME_LENGTH} && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')`,
+    message: "metadata.name must be a DNS-1035 label (lower-case letters, digits and '-', starting with a letter, at most 63 characters) so every child object name is valid",
+  },
+];
+
+export const PRINTER_COLUMNS = [
+  { name: "Ready", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: "Whether the model is serving." },
+  { name: "Phase", type: "string", jsonPath: ".status.phase", description: "Lifecycle phase." },
+  { name: "Replicas", type: "string", jsonPath: ".status.replicaSummary", description: "Ready/desired replicas." },
+  { name: "Model", type: "string", jsonPath: ".spec.model.uri", description: "Where the weights come from." },
+  { name: "Engine", type: "string", jsonPath: ".spec.engine.type", description: "Inference engine." },
+  { name: "GPUs", type: "integer", jsonPath: ".spec.gpu.count", description: "GPUs per replica." },
+  { name: "Reason", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].reason', description: "Why it is (not) ready." },
+  { name: "URL", type: "string", jsonPath: ".status.url", priority: 1, description: "In-cluster endpoint." },
+  { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+];

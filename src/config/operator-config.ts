@@ -1,0 +1,55 @@
+// The operator's own configuration: defaults that depend on the installation (engine images, GPU
+// resource and label names, KEDA). Renderers take it as input, so defaults are applied when
+// rendering children and never written into a ModelService's spec.
+import { z } from "zod";
+import { ENGINE_TYPES } from "../api/schema.ts";
+
+const image = z.string().min(1).max(512);
+
+export const operatorConfigSchema = z.object({
+  images: z
+    .object(Object.fromEntries(ENGINE_TYPES.filter((t) => t !== "Custom").map((t) => [t, image])) as Record<Exclude<(typeof ENGINE_TYPES)[number], "Custom">, typeof image>)
+    .describe("Default image per engine."),
+  /** Image of the init container that copies s3:// and gs:// models into the cache volume. */
+  downloaderImages: z.object({ s3: image, gs: image }),
+  gpu: z.object({
+    resourceName: z.string().min(1).describe("Default GPU extended resource."),
+    productLabel: z.string().min(1).describe("Node label with the GPU product (GPU feature discovery)."),
+    memoryLabel: z.string().min(1).describe("Node label with the memory per GPU in MiB."),
+    taintKey: z.string().min(1).describe("Key of the taint GPU nodes carry; tolerated when gpu.count > 0."),
+  }),
+  defaults: z.object({
+    startupTimeoutSeconds: z.number().int().min(30),
+    /** /dev/shm size for multi-GPU replicas (NCCL needs it); single-GPU replicas get it only when asked. */
+    sharedMemory: z.string().min(1),
+    servicePort: z.number().int().min(1).max(65535),
+    serviceType: z.enum(["ClusterIP", "NodePort", "LoadBalancer"]),
+  }),
+  keda: z.object({
+    enabled: z.boolean().describe("Render KEDA ScaledObjects (needed for scale to zero and engine-metric targets)."),
+    prometheusAddress: z.string().describe("Prometheus the ScaledObjects query."),
+  }),
+  clusterDomain: z.string().min(1),
+});
+
+export type OperatorConfig = z.infer<typeof operatorConfigSchema>;
+
+export const defaultOperatorConfig: OperatorConfig = {
+  images: {
+    vLLM: "vllm/vllm-openai:v0.11.0",
+    SGLang: "lmsysorg/sglang:v0.5.3-cu126",
+    TGI: "ghcr.io/huggingface/text-generation-inference:3.3.6",
+    Ollama: "ollama/ollama:0.12.6",
+    Triton: "nvcr.io/nvidia/tritonserver:25.09-py3",
+  },
+  downloaderImages: { s3: "amazon/aws-cli:2.31.13", gs: "gcr.io/google.com/cloudsdktool/google-cloud-cli:543.0.0-stable" },
+  gpu: {
+    resourceName: "nvidia.com/gpu",
+    productLabel: "nvidia.com/gpu.product",
+    memoryLabel: "nvidia.com/gpu.memory",
+    taintKey: "nvidia.com/gpu",
+  },
+  defaults: { startupTimeoutSeconds: 1800, sharedMemory: "16Gi", servicePort: 80, serviceType: "ClusterIP" },
+  keda: { enabled: false, prometheusAddress: "http://prometheus-operated.monitoring.svc:9090" },
+  clusterDomain: "cluster.local",
+};

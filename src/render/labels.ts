@@ -1,0 +1,16 @@
+// Labels every child carries. The selector labels are fixed at creation and never change
+// (a Deployment's selector is immutable), so they hold only the ModelService's name.
+export const NAME_LABEL = "modelservice.dev/name";
+export const MANAGED_BY = "modelservice-operator";
+
+export const selectorLabels = (name: string): Record<string, string> => ({ [NAME_LABEL]: name });
+
+export const commonLabels = (name: string, engine: string): Record<string, string> => ({
+  "app.kubernetes.io/name": "modelservice",
+  "app.kubernetes.io/instance": name,
+  "app.kubernetes.io/component": "inference",
+  "app.kubernetes.io/part-of": "modelservice-operator",
+  "app.kubernetes.io/managed-by": MANAGED_BY,
+  "modelservice.dev/engine": engine.toLowerCase(),
+  ...selectorLabels(name),
+});
