@@ -2,7 +2,18 @@
 // schema (https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/#specifying-a-structural-schema):
 // a type on every node, no $ref, no additionalProperties beside properties.
 import { z } from "zod";
-import { GROUP, KIND, modelServiceSpecSchema, modelServiceStatusSchema, PLURAL, PRINTER_COLUMNS, ROOT_RULES, SHORT_NAMES, SINGULAR, VERSION } from "./schema.ts";
+import {
+  GROUP,
+  KIND,
+  modelServiceSpecSchema,
+  modelServiceStatusSchema,
+  PLURAL,
+  PRINTER_COLUMNS,
+  ROOT_RULES,
+  SHORT_NAMES,
+  SINGULAR,
+  VERSION,
+} from "./schema.ts";
 
 type Json = { [key: string]: unknown };
 
@@ -83,7 +94,8 @@ export function modelServiceCrd(): Json {
           schema: {
             openAPIV3Schema: {
               type: "object",
-              description: "ModelService serves a model on GPUs: the operator turns it into a Deployment, a Service and an autoscaler, and reports in status whether the model is serving and, if not, why.",
+              description:
+                "ModelService serves a model on GPUs: the operator turns it into a Deployment, a Service and an autoscaler, and reports in status whether the model is serving and, if not, why.",
               required: ["spec"],
               properties: {
                 apiVersion: { type: "string", description: "APIVersion of this object: modelservice.dev/v1alpha1." },

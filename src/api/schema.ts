@@ -18,12 +18,11 @@ export const SHORT_NAMES = ["msvc"];
 /** Longest ModelService name: children are named after it, and Service names are DNS-1035 labels. */
 export const MAX_NAME_LENGTH = 63;
 export const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const QUANTITY = /^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$/;
 // hf://ORG/NAME[@REV] | s3://BUCKET[/PATH] | gs://BUCKET[/PATH] | pvc://CLAIM[/PATH] | ollama://NAME[:TAG]
 export const MODEL_URI =
-  /^(hf:\/\/[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*(@[A-Za-z0-9._\/-]+)?|s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s]*)?|gs:\/\/[a-z0-9][a-z0-9._-]{1,61}[a-z0-9](\/[^\s]*)?|pvc:\/\/[a-z0-9]([-a-z0-9]*[a-z0-9])?(\/[^\s]*)?|ollama:\/\/[a-z0-9][a-z0-9._\/-]*(:[A-Za-z0-9._-]+)?)$/;
+  /^(hf:\/\/[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*(@[A-Za-z0-9._/-]+)?|s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s]*)?|gs:\/\/[a-z0-9][a-z0-9._-]{1,61}[a-z0-9](\/[^\s]*)?|pvc:\/\/[a-z0-9]([-a-z0-9]*[a-z0-9])?(\/[^\s]*)?|ollama:\/\/[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+)?)$/;
 
 export const ENGINE_TYPES = ["vLLM", "SGLang", "TGI", "Ollama", "Triton", "Custom"] as const;
 export type EngineType = (typeof ENGINE_TYPES)[number];
@@ -41,7 +40,13 @@ const quantity = (description: string) =>
 
 const intOrPercent = (description: string) =>
   z
-    .union([z.number().int().min(0), z.string().max(8).regex(/^[0-9]{1,3}%$/, "must be an integer or a percentage such as 25%")])
+    .union([
+      z.number().int().min(0),
+      z
+        .string()
+        .max(8)
+        .regex(/^[0-9]{1,3}%$/, "must be an integer or a percentage such as 25%"),
+    ])
     .describe(description)
     .meta({ "x-kubernetes-int-or-string": true });
 
@@ -84,7 +89,7 @@ export const modelSchema = z
       .string()
       .min(1)
       .max(128)
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._:\/-]*$/, "must start with a letter or digit and contain only letters, digits and . _ : / -")
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, "must start with a letter or digit and contain only letters, digits and . _ : / -")
       .optional()
       .describe("Model name clients put in requests. Defaults to metadata.name."),
     credentialsSecret: z
@@ -105,10 +110,22 @@ export const engineSchema = z
     image: z.string().max(512).optional().describe("Container image. Defaults to the operator's configured image for the engine; required for Custom."),
     args: z.array(z.string().max(1024)).max(64).optional().describe("Extra arguments, appended to the ones generated for the engine."),
     env: z.array(envVarSchema).max(64).optional().describe("Extra environment variables for the engine container."),
-    port: z.number().int().min(1).max(65535).optional().describe("Port the engine listens on. Defaults per engine (vLLM 8000, SGLang 30000, TGI 8080, Ollama 11434, Triton 8000)."),
+    port: z
+      .number()
+      .int()
+      .min(1)
+      .max(65535)
+      .optional()
+      .describe("Port the engine listens on. Defaults per engine (vLLM 8000, SGLang 30000, TGI 8080, Ollama 11434, Triton 8000)."),
   })
   .describe("How the model is served.")
-  .meta(cel({ rule: "self.type != 'Custom' || (has(self.image) && self.image != '')", message: "engine.image is required when engine.type is Custom", fieldPath: ".image" }));
+  .meta(
+    cel({
+      rule: "self.type != 'Custom' || (has(self.image) && self.image != '')",
+      message: "engine.image is required when engine.type is Custom",
+      fieldPath: ".image",
+    }),
+  );
 
 export const gpuSchema = z
   .object({
@@ -118,13 +135,27 @@ export const gpuSchema = z
       .max(253)
       .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, "must be an extended resource name such as nvidia.com/gpu")
       .optional()
-      .describe("Extended resource to request, e.g. nvidia.com/gpu, amd.com/gpu or nvidia.com/mig-1g.10gb. Defaults to the operator's configured GPU resource."),
+      .describe(
+        "Extended resource to request, e.g. nvidia.com/gpu, amd.com/gpu or nvidia.com/mig-1g.10gb. Defaults to the operator's configured GPU resource.",
+      ),
     products: z
-      .array(z.string().min(1).max(63).regex(/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, "must be a valid label value"))
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(63)
+          .regex(/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, "must be a valid label value"),
+      )
       .max(16)
       .optional()
       .describe("Acceptable GPU products (any of), matched against the node label set by GPU feature discovery (nvidia.com/gpu.product)."),
-    minMemoryMiB: z.number().int().min(1).max(1048576).optional().describe("Minimum memory per GPU in MiB, matched against the node label nvidia.com/gpu.memory."),
+    minMemoryMiB: z
+      .number()
+      .int()
+      .min(1)
+      .max(1048576)
+      .optional()
+      .describe("Minimum memory per GPU in MiB, matched against the node label nvidia.com/gpu.memory."),
   })
   .describe("GPUs for each replica.");
 
@@ -134,9 +165,21 @@ export const autoscalingSchema = z
     maxReplicas: z.number().int().min(1).max(1000).describe("Most replicas."),
     target: z
       .object({
-        inFlightRequests: z.number().int().min(1).max(100000).optional().describe("Average in-flight requests per replica, read from the engine's own metrics (needs KEDA and Prometheus)."),
+        inFlightRequests: z
+          .number()
+          .int()
+          .min(1)
+          .max(100000)
+          .optional()
+          .describe("Average in-flight requests per replica, read from the engine's own metrics (needs KEDA and Prometheus)."),
         cpuUtilization: z.number().int().min(1).max(100).optional().describe("Average CPU utilisation per replica, in percent of the request."),
-        gpuUtilization: z.number().int().min(1).max(100).optional().describe("Average GPU utilisation per replica, in percent (DCGM exporter metric, needs KEDA and Prometheus)."),
+        gpuUtilization: z
+          .number()
+          .int()
+          .min(1)
+          .max(100)
+          .optional()
+          .describe("Average GPU utilisation per replica, in percent (DCGM exporter metric, needs KEDA and Prometheus)."),
       })
       .optional()
       .describe("What to scale on: exactly one of inFlightRequests, cpuUtilization, gpuUtilization.")
@@ -146,7 +189,11 @@ export const autoscalingSchema = z
           message: "autoscaling.target must set exactly one of inFlightRequests, cpuUtilization, gpuUtilization",
         }),
       ),
-    metrics: z.array(passthroughObject("An autoscaling/v2 MetricSpec.")).max(8).optional().describe("Advanced: raw autoscaling/v2 MetricSpec list, used instead of target."),
+    metrics: z
+      .array(passthroughObject("An autoscaling/v2 MetricSpec."))
+      .max(8)
+      .optional()
+      .describe("Advanced: raw autoscaling/v2 MetricSpec list, used instead of target."),
     behavior: passthroughObject("Raw autoscaling/v2 HorizontalPodAutoscalerBehavior (scale-up and scale-down policies).").optional(),
   })
   .describe("Autoscaling between minReplicas and maxReplicas. Absent means a fixed replica count.")
@@ -160,10 +207,19 @@ export const autoscalingSchema = z
 export const schedulingSchema = z
   .object({
     nodeSelector: stringMap("Node labels the pods must match, in addition to the GPU product and memory.").optional(),
-    tolerations: z.array(passthroughObject("A core/v1 Toleration.")).max(32).optional().describe("Extra tolerations. A toleration for the GPU taint is added when gpu.count > 0."),
+    tolerations: z
+      .array(passthroughObject("A core/v1 Toleration."))
+      .max(32)
+      .optional()
+      .describe("Extra tolerations. A toleration for the GPU taint is added when gpu.count > 0."),
     affinity: passthroughObject("A core/v1 Affinity, merged with the GPU node affinity.").optional(),
     priorityClassName: z.string().max(253).regex(DNS1123_SUBDOMAIN, "must be a DNS-1123 subdomain").optional().describe("PriorityClass of the pods."),
-    runtimeClassName: z.string().max(253).regex(DNS1123_SUBDOMAIN, "must be a DNS-1123 subdomain").optional().describe("RuntimeClass of the pods (e.g. nvidia)."),
+    runtimeClassName: z
+      .string()
+      .max(253)
+      .regex(DNS1123_SUBDOMAIN, "must be a DNS-1123 subdomain")
+      .optional()
+      .describe("RuntimeClass of the pods (e.g. nvidia)."),
   })
   .describe("Where the pods may run; passed through to the pod spec.");
 
@@ -180,11 +236,24 @@ export const modelServiceSpecSchema = z
       .optional()
       .describe("CPU and memory for the engine container, as core/v1 ResourceRequirements."),
     sharedMemory: quantity("Size of /dev/shm, a memory-backed emptyDir. Defaults to the operator's setting when gpu.count > 1.").optional(),
-    replicas: z.number().int().min(0).max(1000).optional().describe("Fixed number of replicas (default 1). Not allowed together with autoscaling; kubectl scale sets it."),
+    replicas: z
+      .number()
+      .int()
+      .min(0)
+      .max(1000)
+      .optional()
+      .describe("Fixed number of replicas (default 1). Not allowed together with autoscaling; kubectl scale sets it."),
     autoscaling: autoscalingSchema.optional(),
     startup: z
       .object({
-        timeoutSeconds: z.number().int().min(30).max(86400).describe("Longest time a replica may take from start to ready (downloading and loading the weights). Drives the startup probe and the Deployment's progress deadline."),
+        timeoutSeconds: z
+          .number()
+          .int()
+          .min(30)
+          .max(86400)
+          .describe(
+            "Longest time a replica may take from start to ready (downloading and loading the weights). Drives the startup probe and the Deployment's progress deadline.",
+          ),
       })
       .optional()
       .describe("The startup budget. Defaults to the operator's setting (1800 s)."),
@@ -226,7 +295,10 @@ export const modelServiceSpecSchema = z
       .object({
         size: quantity("Size of the PersistentVolumeClaim that caches the weights."),
         storageClassName: z.string().max(253).optional().describe("StorageClass of the claim; empty uses the cluster default."),
-        accessMode: z.enum(["ReadWriteOnce", "ReadWriteMany", "ReadWriteOncePod"]).optional().describe("Access mode of the claim (default ReadWriteOnce; use ReadWriteMany to share it across replicas on several nodes)."),
+        accessMode: z
+          .enum(["ReadWriteOnce", "ReadWriteMany", "ReadWriteOncePod"])
+          .optional()
+          .describe("Access mode of the claim (default ReadWriteOnce; use ReadWriteMany to share it across replicas on several nodes)."),
         deleteOnRemoval: z.boolean().optional().describe("Delete the claim (and the cached weights) when spec.cache is removed. By default the claim is kept."),
       })
       .optional()
@@ -265,7 +337,7 @@ const specWithRules = modelServiceSpecSchema.superRefine((spec, ctx) => {
   if (spec.autoscaling) {
     const { minReplicas, maxReplicas, metrics } = spec.autoscaling;
     if (minReplicas > maxReplicas) issue(["autoscaling", "minReplicas"], "autoscaling.minReplicas must be less than or equal to maxReplicas");
-    if ((target !== undefined) === ((metrics?.length ?? 0) > 0)) issue(["autoscaling"], "autoscaling needs exactly one of target or metrics");
+    if ((target !== undefined) === (metrics?.length ?? 0) > 0) issue(["autoscaling"], "autoscaling needs exactly one of target or metrics");
   }
   const { maxSurge, maxUnavailable } = spec.rollout ?? {};
   const isZero = (v: unknown) => v === 0 || v === "0" || v === "0%";
@@ -274,7 +346,8 @@ const specWithRules = modelServiceSpecSchema.superRefine((spec, ctx) => {
   }
   if (spec.replicas !== undefined && spec.autoscaling) issue(["replicas"], "spec.replicas and spec.autoscaling are mutually exclusive: set one");
   const uri = spec.model.uri ?? "";
-  if ((uri.startsWith("s3://") || uri.startsWith("gs://")) && !spec.cache) issue(["cache"], "spec.cache is required for s3:// and gs:// models: the weights are downloaded into it");
+  if ((uri.startsWith("s3://") || uri.startsWith("gs://")) && !spec.cache)
+    issue(["cache"], "spec.cache is required for s3:// and gs:// models: the weights are downloaded into it");
   if (uri.startsWith("ollama://") && spec.engine.type !== "Ollama") issue(["model", "uri"], "ollama:// models need engine.type Ollama");
   if (Object.keys(spec.podMetadata?.labels ?? {}).some((k) => k.startsWith("modelservice.dev/"))) {
     issue(["podMetadata", "labels"], "podMetadata.labels must not use the reserved modelservice.dev/ prefix");
@@ -349,7 +422,8 @@ export const objectMetaSchema = z
   .superRefine((meta, ctx) => {
     const name = meta.name ?? "";
     if (name.length > MAX_NAME_LENGTH) ctx.addIssue({ code: "custom", path: ["name"], message: `must be at most ${MAX_NAME_LENGTH} characters` });
-    if (!DNS1035_LABEL.test(name)) ctx.addIssue({ code: "custom", path: ["name"], message: "must be a DNS-1035 label: lower-case letters, digits and '-', starting with a letter" });
+    if (!DNS1035_LABEL.test(name))
+      ctx.addIssue({ code: "custom", path: ["name"], message: "must be a DNS-1035 label: lower-case letters, digits and '-', starting with a letter" });
   });
 
 /** A whole ModelService as read from a file or the API server. */
@@ -365,7 +439,8 @@ export const modelServiceSchema = z.object({
 export const ROOT_RULES: CelRule[] = [
   {
     rule: `self.metadata.name.size() <= ${MAX_NAME_LENGTH} && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')`,
-    message: "metadata.name must be a DNS-1035 label (lower-case letters, digits and '-', starting with a letter, at most 63 characters) so every child object name is valid",
+    message:
+      "metadata.name must be a DNS-1035 label (lower-case letters, digits and '-', starting with a letter, at most 63 characters) so every child object name is valid",
   },
 ];
 

@@ -1,0 +1,62 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { CRD_PATH, renderCrdYaml } from "./crd-file.ts";
+
+type Node = { [key: string]: unknown };
+const isNode = (v: unknown): v is Node => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Every schema node with its JSON path, depth first. */
+function* walk(node: unknown, path: string): Generator<[string, Node]> {
+  if (!isNode(node)) return;
+  yield [path, node];
+  for (const [k, v] of Object.entries(isNode(node.properties) ? node.properties : {})) yield* walk(v, `${path}.${k}`);
+  if (isNode(node.items)) yield* walk(node.items, `${path}[]`);
+  if (isNode(node.additionalProperties)) yield* walk(node.additionalProperties, `${path}{}`);
+}
+
+const fileText = readFileSync(CRD_PATH, "utf8");
+const crd = parse(fileText);
+const schema = crd.spec.versions[0].schema.openAPIV3Schema;
+
+describe("CRD", () => {
+  it("the committed file is up to date with src/api/schema.ts", () => {
+    expect(fileText === renderCrdYaml(), `${CRD_PATH} is out of date: run \`npm run generate\` and commit the result`).toBe(true);
+  });
+
+  it("stays small enough for client-side kubectl apply (< 100 KiB)", () => {
+    expect(Buffer.byteLength(fileText)).toBeLessThan(100 * 1024);
+  });
+
+  it("describes every property, so kubectl explain teaches the API", () => {
+    const missing: string[] = [];
+    for (const [path, node] of walk(schema, "")) {
+      // Only named fields: list items and map values are explained by their field. metadata is
+      // the standard ObjectMeta, documented by Kubernetes itself.
+      if (path === "" || path === ".metadata" || path.endsWith("[]") || path.endsWith("{}")) continue;
+      if (typeof node.description !== "string" || node.description.length === 0) missing.push(path);
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it("is structural: no $ref, and anyOf only for int-or-string", () => {
+    const text = JSON.stringify(schema);
+    expect(text).not.toContain('"$ref"');
+    for (const key of ["oneOf", "allOf", "not"]) expect(text).not.toContain(`"${key}":`);
+    for (const [path, node] of walk(schema, "")) {
+      if (node.anyOf === undefined) continue;
+      expect(node["x-kubernetes-int-or-string"], path).toBe(true);
+      expect(node.anyOf, path).toEqual([{ type: "integer" }, { type: "string" }]);
+    }
+  });
+
+  it("has a scale subresource pointing at spec.replicas and the short name msvc", () => {
+    const version = crd.spec.versions[0];
+    expect(version.subresources.scale).toEqual({
+      specReplicasPath: ".spec.replicas",
+      statusReplicasPath: ".status.replicas",
+      labelSelectorPath: ".status.selector",
+    });
+    expect(crd.spec.names.shortNames).toEqual(["msvc"]);
+  });
+});
