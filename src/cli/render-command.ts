@@ -1,0 +1,163 @@
+// `render -f FILE|- [--config FILE]`: validate ModelServices and print their children as YAML,
+// without a cluster. Exit 1 with one `path: rule` line per problem when the input is invalid.
+import { readFile } from "node:fs/promises";
+import { parseAllDocuments } from "yaml";
+import { modelServiceSchema } from "../api/schema.ts";
+import type { ModelService } from "../api/types.ts";
+import { defaultOperatorConfig, type OperatorConfig, operatorConfigSchema } from "../config/operator-config.ts";
+import { childrenYaml, InvalidSpecError, render } from "../render/index.ts";
+import { droppedFields, formatIssue } from "./zod-issues.ts";
+
+/** Owner references need a uid; a file has none, so the output shows this placeholder. */
+export const PLACEHOLDER_UID = "00000000-0000-0000-0000-000000000000";
+
+const usage = `usage: modelservice-operator render -f FILE|- [-f FILE ...] [--config FILE]
+
+  -f, --filename FILE   ModelService YAML (may hold several documents); - reads stdin
+  --config FILE         operator config YAML, merged over the defaults
+`;
+
+export type Io = {
+  stdout: { write(s: string): unknown };
+  stderr: { write(s: string): unknown };
+  stdin: AsyncIterable<Buffer | string>;
+};
+
+class UsageError extends Error {}
+/** A problem already explained to the user in one line. */
+class InputError extends Error {}
+
+type Args = { files: string[]; config: string | undefined };
+
+function parseArgs(argv: string[]): Args | "help" {
+  const args: Args = { files: [], config: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
+    const eq = arg.indexOf("=");
+    const flag = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
+    const value = (): string => {
+      const v = flag !== arg ? arg.slice(eq + 1) : argv[++i];
+      if (v === undefined || v === "") throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    if (flag === "-h" || flag === "--help") return "help";
+    else if (flag === "-f" || flag === "--filename") args.files.push(value());
+    else if (flag === "--config") args.config = value();
+    else throw new UsageError(`unknown argument: ${arg}`);
+  }
+  if (args.files.length === 0) throw new UsageError("-f FILE is required");
+  return args;
+}
+
+async function readInput(file: string, io: Io): Promise<string> {
+  if (file === "-") {
+    let text = "";
+    for await (const chunk of io.stdin) text += typeof chunk === "string" ? chunk : chunk.toString("utf8");
+    return text;
+  }
+  try {
+    return await readFile(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(`${file}: cannot read file${code === "ENOENT" ? ": no such file" : code ? ` (${code})` : ""}`);
+  }
+}
+
+/** Every YAML document of the input as plain data; empty documents are skipped. */
+function parseYaml(text: string, source: string): unknown[] {
+  const docs = parseAllDocuments(text);
+  if (!Array.isArray(docs)) return [];
+  const out: unknown[] = [];
+  for (const doc of docs) {
+    const error = doc.errors[0];
+    if (error) {
+      const pos = error.linePos?.[0];
+      const where = pos ? ` at line ${pos.line}, column ${pos.col}` : "";
+      const reason = (error.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "");
+      throw new InputError(`${source}: invalid YAML${where}: ${reason}`);
+    }
+    const value: unknown = doc.toJS();
+    if (value !== null && value !== undefined) out.push(value);
+  }
+  return out;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function deepMerge(base: unknown, over: unknown): unknown {
+  if (!isRecord(base) || !isRecord(over)) return over === undefined ? base : over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(base[k], v);
+  return out;
+}
+
+async function loadConfig(file: string | undefined, io: Io): Promise<OperatorConfig> {
+  if (file === undefined) return defaultOperatorConfig;
+  const docs = parseYaml(await readInput(file, io), file);
+  if (docs.length > 1) throw new InputError(`${file}: expected one operator config document, found ${docs.length}`);
+  const merged = deepMerge(defaultOperatorConfig, docs[0] ?? {});
+  const result = operatorConfigSchema.safeParse(merged, { reportInput: true });
+  if (!result.success) {
+    throw new InputError([`${file}: invalid operator config:`, ...result.error.issues.map((i) => `config.${formatIssue(i)}`)].join("\n"));
+  }
+  for (const f of droppedFields(merged, result.data)) io.stderr.write(`warning: ${file}: unknown field config.${f} (ignored)\n`);
+  return result.data;
+}
+
+/** Fills what the API server would: a namespace and a uid, so owner references render. */
+function withServerFields(doc: unknown): unknown {
+  if (!isRecord(doc) || !isRecord(doc.metadata)) return doc;
+  return { ...doc, metadata: { namespace: "default", uid: PLACEHOLDER_UID, ...doc.metadata } };
+}
+
+function describe(doc: unknown, source: string, index: number, count: number): string {
+  const meta = isRecord(doc) && isRecord(doc.metadata) ? doc.metadata : {};
+  const name = typeof meta.name === "string" ? `ModelService "${meta.name}"` : "ModelService";
+  return `${name} in ${source}${count > 1 ? ` (document ${index + 1})` : ""}`;
+}
+
+export async function main(argv: string[], io: Io = process): Promise<number> {
+  try {
+    const args = parseArgs(argv);
+    if (args === "help") {
+      io.stdout.write(usage);
+      return 0;
+    }
+    const config = await loadConfig(args.config, io);
+    const outputs: string[] = [];
+    let failed = false;
+    for (const file of args.files) {
+      const source = file === "-" ? "stdin" : file;
+      const docs = parseYaml(await readInput(file, io), source);
+      if (docs.length === 0) throw new InputError(`${source}: no ModelService found`);
+      docs.forEach((raw, index) => {
+        const what = describe(raw, source, index, docs.length);
+        const doc = withServerFields(raw);
+        const parsed = modelServiceSchema.safeParse(doc, { reportInput: true });
+        if (!parsed.success) {
+          failed = true;
+          io.stderr.write(`error: ${what} is invalid:\n${parsed.error.issues.map((i) => `${formatIssue(i)}\n`).join("")}`);
+          return;
+        }
+        for (const f of droppedFields(doc, parsed.data)) io.stderr.write(`warning: ${what}: unknown field ${f} (ignored)\n`);
+        try {
+          outputs.push(childrenYaml(render(parsed.data as ModelService, config)));
+        } catch (e) {
+          if (!(e instanceof InvalidSpecError)) throw e;
+          failed = true;
+          io.stderr.write(`error: ${what} cannot be served:\n${e.problems.map((p) => `${p.path}: ${p.message}\n`).join("")}`);
+        }
+      });
+    }
+    if (failed) return 1;
+    io.stdout.write(outputs.join(""));
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr.write(`error: ${e.message}\n${usage}`);
+      return 2;
+    }
+    io.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,132 @@
+// Autoscaling: a plain HPA when the metric is CPU or raw metrics; a KEDA ScaledObject when scaling
+// needs the engine's own metrics, GPU utilisation or scale to zero (only when KEDA is enabled).
+import type { KubernetesObject, V2HorizontalPodAutoscaler, V2HorizontalPodAutoscalerBehavior, V2MetricSpec } from "@kubernetes/client-node";
+import type { ModelServiceSpec } from "../api/types.ts";
+import type { OperatorConfig } from "../config/operator-config.ts";
+import type { RenderContext } from "./context.ts";
+import type { EngineDef } from "./engines/index.ts";
+import type { Problem } from "./errors.ts";
+import { childMeta } from "./meta.ts";
+
+export type AutoscalerKind = "none" | "hpa" | "keda";
+
+export type ScaledObject = KubernetesObject & {
+  spec: {
+    scaleTargetRef: { apiVersion: string; kind: string; name: string };
+    minReplicaCount: number;
+    maxReplicaCount: number;
+    pollingInterval: number;
+    cooldownPeriod: number;
+    advanced?: { horizontalPodAutoscalerConfig: { behavior: V2HorizontalPodAutoscalerBehavior } };
+    triggers: { type: string; metricType?: string; metadata: Record<string, string> }[];
+  };
+};
+
+/** DCGM exporter's per-GPU utilisation in percent. */
+const GPU_UTIL_METRIC = "DCGM_FI_DEV_GPU_UTIL";
+/** Seconds of idleness before KEDA scales to zero. */
+const COOLDOWN_SECONDS = 300;
+
+/** Which autoscaler the spec needs, and why it cannot work with this engine and config. */
+export function autoscalerPlan(spec: ModelServiceSpec, config: OperatorConfig, engine: EngineDef): { kind: AutoscalerKind; problems: Problem[] } {
+  const a = spec.autoscaling;
+  if (!a) return { kind: "none", problems: [] };
+  const problems: Problem[] = [];
+  const target = a.target ?? {};
+  const kedaMissing = " KEDA is not enabled in the operator's config (keda.enabled)";
+  const needsKeda = target.inFlightRequests !== undefined || target.gpuUtilization !== undefined;
+  if (target.inFlightRequests !== undefined) {
+    if (!config.keda.enabled)
+      problems.push({
+        path: "spec.autoscaling.target.inFlightRequests",
+        message: `scaling on in-flight requests needs KEDA and Prometheus;${kedaMissing}: use cpuUtilization instead`,
+      });
+    if (!engine.inFlightQuery)
+      problems.push({
+        path: "spec.autoscaling.target.inFlightRequests",
+        message: `${engine.type} exports no in-flight request metric: use cpuUtilization or metrics`,
+      });
+  }
+  if (target.gpuUtilization !== undefined) {
+    if (!config.keda.enabled)
+      problems.push({
+        path: "spec.autoscaling.target.gpuUtilization",
+        message: `scaling on GPU utilisation needs KEDA and Prometheus (DCGM exporter);${kedaMissing}: use cpuUtilization instead`,
+      });
+    if ((spec.gpu?.count ?? 0) === 0) problems.push({ path: "spec.autoscaling.target.gpuUtilization", message: "needs gpu.count > 0" });
+  }
+  if (a.minReplicas === 0) {
+    if (!config.keda.enabled)
+      problems.push({ path: "spec.autoscaling.minReplicas", message: `scaling to zero needs KEDA;${kedaMissing}: use minReplicas >= 1` });
+    else if (!needsKeda)
+      problems.push({
+        path: "spec.autoscaling.minReplicas",
+        message: "scaling to zero needs an inFlightRequests or gpuUtilization target (CPU and raw metrics cannot wake a scaled-to-zero service)",
+      });
+  }
+  if (target.cpuUtilization !== undefined && spec.resources?.requests?.cpu === undefined) {
+    problems.push({ path: "spec.resources.requests.cpu", message: "cpuUtilization is a percentage of the CPU request: set spec.resources.requests.cpu" });
+  }
+  return { kind: needsKeda || a.minReplicas === 0 ? "keda" : "hpa", problems };
+}
+
+const scaleTargetRef = (rc: RenderContext) => ({ apiVersion: "apps/v1", kind: "Deployment", name: rc.names.deployment });
+
+export function horizontalPodAutoscaler(rc: RenderContext): V2HorizontalPodAutoscaler {
+  const a = rc.spec.autoscaling;
+  if (!a) throw new Error("horizontalPodAutoscaler needs spec.autoscaling");
+  const metrics: V2MetricSpec[] =
+    a.target?.cpuUtilization !== undefined
+      ? [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: a.target.cpuUtilization } } }]
+      : ((a.metrics ?? []) as unknown as V2MetricSpec[]);
+  return {
+    apiVersion: "autoscaling/v2",
+    kind: "HorizontalPodAutoscaler",
+    metadata: childMeta(rc, rc.names.hpa),
+    spec: {
+      scaleTargetRef: scaleTargetRef(rc),
+      minReplicas: a.minReplicas,
+      maxReplicas: a.maxReplicas,
+      metrics,
+      ...(a.behavior ? { behavior: a.behavior as V2HorizontalPodAutoscalerBehavior } : {}),
+    },
+  };
+}
+
+/** Prometheus label matchers selecting this Deployment's pods (`<deployment>-<rs hash>-<suffix>`). */
+const podSelector = (rc: RenderContext): string =>
+  [...(rc.namespace ? [`namespace="${rc.namespace}"`] : []), `pod=~"${rc.names.deployment}-[a-z0-9]+-[a-z0-9]+"`].join(",");
+
+export function scaledObject(rc: RenderContext): ScaledObject {
+  const a = rc.spec.autoscaling;
+  if (!a) throw new Error("scaledObject needs spec.autoscaling");
+  const sel = podSelector(rc);
+  const serverAddress = rc.config.keda.prometheusAddress;
+  const triggers: ScaledObject["spec"]["triggers"] = [];
+  if (a.target?.inFlightRequests !== undefined && rc.engine.inFlightQuery) {
+    // AverageValue: KEDA divides the total by the replica count.
+    triggers.push({ type: "prometheus", metadata: { serverAddress, query: rc.engine.inFlightQuery(sel), threshold: String(a.target.inFlightRequests) } });
+  }
+  if (a.target?.gpuUtilization !== undefined) {
+    // Value on an average: desired = ceil(replicas * current / target), like an HPA utilisation target.
+    triggers.push({
+      type: "prometheus",
+      metricType: "Value",
+      metadata: { serverAddress, query: `avg(${GPU_UTIL_METRIC}{${sel}}) or vector(0)`, threshold: String(a.target.gpuUtilization) },
+    });
+  }
+  return {
+    apiVersion: "keda.sh/v1alpha1",
+    kind: "ScaledObject",
+    metadata: childMeta(rc, rc.names.scaledObject),
+    spec: {
+      scaleTargetRef: scaleTargetRef(rc),
+      minReplicaCount: a.minReplicas,
+      maxReplicaCount: a.maxReplicas,
+      pollingInterval: 15,
+      cooldownPeriod: COOLDOWN_SECONDS,
+      ...(a.behavior ? { advanced: { horizontalPodAutoscalerConfig: { behavior: a.behavior as V2HorizontalPodAutoscalerBehavior } } } : {}),
+      triggers,
+    },
+  };
+}

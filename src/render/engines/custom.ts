@@ -1,0 +1,20 @@
+import type { V1EnvVar } from "@kubernetes/client-node";
+import type { EngineDef } from "./types.ts";
+
+// Custom images get the model as environment variables (and their own args verbatim); with no
+// known health endpoint the probes are TCP checks on the port.
+export const custom: EngineDef = {
+  type: "Custom",
+  defaultPort: 8000,
+  healthPath: undefined,
+  metricsPath: undefined,
+  args: (ctx) => [...ctx.userArgs],
+  env: (ctx) => {
+    const env: V1EnvVar[] = [];
+    if (ctx.modelRef !== undefined) env.push({ name: ctx.source.kind === "hf" ? "MODEL_ID" : "MODEL_PATH", value: ctx.modelRef });
+    if (ctx.revision !== undefined) env.push({ name: "MODEL_REVISION", value: ctx.revision });
+    env.push({ name: "SERVED_MODEL_NAME", value: ctx.servedName }, { name: "PORT", value: String(ctx.port) });
+    return env;
+  },
+  check: () => [],
+};

@@ -1,0 +1,24 @@
+import { checkCheckpointEngine, type EngineDef, opt } from "./types.ts";
+
+// The TGI image's entrypoint is text-generation-launcher. Its options also read same-named env
+// vars, and Kubernetes sets HOSTNAME to the pod name, so the listen address is passed explicitly.
+// TGI's OpenAI API accepts any model name, so servedName needs no flag.
+export const tgi: EngineDef = {
+  type: "TGI",
+  defaultPort: 8080,
+  healthPath: "/health",
+  metricsPath: "/metrics",
+  inFlightQuery: (sel) => `(sum(tgi_batch_current_size{${sel}}) + sum(tgi_queue_size{${sel}})) or vector(0)`,
+  args: (ctx) => [
+    ...opt("--model-id", ctx.modelRef),
+    ...opt("--revision", ctx.revision),
+    "--hostname",
+    "0.0.0.0",
+    "--port",
+    String(ctx.port),
+    ...(ctx.gpuCount > 1 ? ["--num-shard", String(ctx.gpuCount)] : []),
+    ...ctx.userArgs,
+  ],
+  env: () => [],
+  check: (ctx) => checkCheckpointEngine(ctx, "TGI", "--model-id"),
+};

@@ -1,0 +1,203 @@
+// Pure renderers: a ModelService and the operator config in, the desired children out. No I/O,
+// deterministic (same input, byte-identical YAML), defaults applied here and never written to spec.
+import type {
+  KubernetesObject,
+  V1Deployment,
+  V1PersistentVolumeClaim,
+  V1PodDisruptionBudget,
+  V1Service,
+  V2HorizontalPodAutoscaler,
+} from "@kubernetes/client-node";
+import { stringify } from "yaml";
+import type { ModelService, ModelServiceSpec } from "../api/types.ts";
+import type { OperatorConfig } from "../config/operator-config.ts";
+import { autoscalerPlan, horizontalPodAutoscaler, type ScaledObject, scaledObject } from "./autoscaling.ts";
+import type { RenderContext } from "./context.ts";
+import { ENGINES } from "./engines/index.ts";
+import type { EngineContext } from "./engines/types.ts";
+import { InvalidSpecError, type Problem } from "./errors.ts";
+import { modelSourceParts, parseModelUri } from "./model-source.ts";
+import { childNames } from "./names.ts";
+import { gpuResourceName, startupBudgetSeconds } from "./pod.ts";
+import { cachePvc, deployment, podDisruptionBudget, rolloutStrategy, service, servicePort } from "./workload.ts";
+
+export type { ScaledObject } from "./autoscaling.ts";
+export { ENGINES } from "./engines/index.ts";
+export { InvalidSpecError, type Problem } from "./errors.ts";
+export { DOWNLOAD_CONTAINER } from "./model-source.ts";
+export { childNames } from "./names.ts";
+export { ENGINE_CONTAINER, startupBudgetSeconds } from "./pod.ts";
+export { DELETE_ON_REMOVAL_ANNOTATION, desiredReplicas, PROGRESS_DEADLINE_MARGIN_SECONDS } from "./workload.ts";
+
+export type RenderedChildren = {
+  deployment: V1Deployment;
+  service: V1Service;
+  hpa?: V2HorizontalPodAutoscaler;
+  pdb?: V1PodDisruptionBudget;
+  pvc?: V1PersistentVolumeClaim;
+  scaledObject?: ScaledObject;
+};
+
+export type ChildKind = { key: keyof RenderedChildren; apiVersion: string; kind: string; plural: string };
+
+/** Every kind of child the operator may own, in apply order; prune those no longer rendered. */
+export const CHILD_KINDS: readonly ChildKind[] = [
+  { key: "pvc", apiVersion: "v1", kind: "PersistentVolumeClaim", plural: "persistentvolumeclaims" },
+  { key: "deployment", apiVersion: "apps/v1", kind: "Deployment", plural: "deployments" },
+  { key: "service", apiVersion: "v1", kind: "Service", plural: "services" },
+  { key: "hpa", apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", plural: "horizontalpodautoscalers" },
+  { key: "scaledObject", apiVersion: "keda.sh/v1alpha1", kind: "ScaledObject", plural: "scaledobjects" },
+  { key: "pdb", apiVersion: "policy/v1", kind: "PodDisruptionBudget", plural: "poddisruptionbudgets" },
+];
+
+/** The child kinds that exist with this config (ScaledObject only when KEDA is enabled, as its CRD may be absent). */
+export const childKinds = (config: OperatorConfig): ChildKind[] => CHILD_KINDS.filter((k) => k.key !== "scaledObject" || config.keda.enabled);
+
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** Kubernetes' label/annotation key rule: [prefix/]name, prefix a DNS subdomain, name at most 63. */
+export function isQualifiedName(key: string): boolean {
+  const parts = key.split("/");
+  if (parts.length > 2) return false;
+  const name = parts.at(-1) ?? "";
+  const prefix = parts.length === 2 ? (parts[0] ?? "") : undefined;
+  if (prefix !== undefined && (prefix.length === 0 || prefix.length > 253 || !DNS1123_SUBDOMAIN.test(prefix))) return false;
+  return name.length <= 63 && LABEL_NAME.test(name);
+}
+
+export const isLabelValue = (value: string): boolean => value === "" || (value.length <= 63 && LABEL_NAME.test(value));
+
+const KEY_RULE =
+  "must be a valid key: an optional DNS subdomain and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit";
+const VALUE_RULE = "must be a valid label value: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit";
+
+function labelProblems(path: string, map: Record<string, string> | undefined, checkValues: boolean): Problem[] {
+  const problems: Problem[] = [];
+  for (const [k, v] of Object.entries(map ?? {})) {
+    if (!isQualifiedName(k)) problems.push({ path: `${path}.${k}`, message: KEY_RULE });
+    else if (checkValues && !isLabelValue(v)) problems.push({ path: `${path}.${k}`, message: VALUE_RULE });
+  }
+  return problems;
+}
+
+/** Rules the CRD cannot express because they depend on the operator config or on Kubernetes' own limits. */
+function specProblems(ms: ModelService, spec: ModelServiceSpec, config: OperatorConfig): Problem[] {
+  const problems: Problem[] = [];
+  if (!ms.metadata.uid) problems.push({ path: "metadata.uid", message: "is required to own the children (set by the API server)" });
+  const gpuCount = spec.gpu?.count ?? 0;
+  if (spec.gpu?.minMemoryMiB !== undefined && gpuCount === 0) problems.push({ path: "spec.gpu.minMemoryMiB", message: "needs gpu.count > 0" });
+  const gpuResource = gpuResourceName(spec, config);
+  for (const field of ["requests", "limits"] as const) {
+    if (spec.resources?.[field]?.[gpuResource] !== undefined) {
+      problems.push({ path: `spec.resources.${field}.${gpuResource}`, message: "GPUs are requested with spec.gpu.count, not spec.resources" });
+    }
+  }
+  problems.push(
+    ...labelProblems("spec.podMetadata.labels", spec.podMetadata?.labels, true),
+    ...labelProblems("spec.podMetadata.annotations", spec.podMetadata?.annotations, false),
+    ...labelProblems("spec.scheduling.nodeSelector", spec.scheduling?.nodeSelector, true),
+  );
+  if (spec.cache?.accessMode === "ReadWriteOncePod") {
+    const most = spec.autoscaling ? spec.autoscaling.maxReplicas : (spec.replicas ?? 1);
+    if (most > 1)
+      problems.push({
+        path: "spec.cache.accessMode",
+        message: "ReadWriteOncePod lets one pod use the cache, so at most one replica can run: use ReadWriteMany",
+      });
+    const { maxUnavailable } = rolloutStrategy(spec);
+    if (maxUnavailable === 0 || maxUnavailable === "0" || maxUnavailable === "0%") {
+      problems.push({
+        path: "spec.rollout.maxUnavailable",
+        message: "with a ReadWriteOncePod cache the old replica must stop before the new one starts: use at least 1",
+      });
+    }
+  }
+  return problems;
+}
+
+/** Resolves defaults and checks the spec; throws InvalidSpecError listing every problem. */
+function renderContext(ms: ModelService, config: OperatorConfig): RenderContext {
+  const spec = ms.spec;
+  const name = ms.metadata.name ?? "";
+  const engine = ENGINES[spec.engine.type];
+  const names = childNames(name);
+  const source = parseModelUri(spec.model.uri);
+  const image = spec.engine.image || (spec.engine.type === "Custom" ? "" : config.images[spec.engine.type]);
+  const servedName = spec.model.servedName ?? name;
+  const parts = modelSourceParts({ spec, source, engineType: spec.engine.type, engineImage: image, servedName, pvcName: names.pvc, config });
+  const gpuCount = spec.gpu?.count ?? 0;
+  const engineCtx: EngineContext = {
+    source,
+    modelRef: parts.modelRef,
+    revision: parts.revision,
+    servedName,
+    port: spec.engine.port ?? engine.defaultPort,
+    gpuCount,
+    storeDir: parts.storeDir,
+    userArgs: spec.engine.args ?? [],
+  };
+  const autoscaler = autoscalerPlan(spec, config, engine);
+  const problems = [
+    ...specProblems(ms, spec, config),
+    ...parts.problems,
+    ...engine.check(engineCtx),
+    ...autoscaler.problems,
+    ...(image ? [] : [{ path: "spec.engine.image", message: "engine.image is required when engine.type is Custom" }]),
+  ];
+  if (problems.length > 0) throw new InvalidSpecError(problems);
+  return {
+    ms,
+    spec,
+    config,
+    name,
+    namespace: ms.metadata.namespace,
+    names,
+    engine,
+    engineCtx,
+    parts,
+    image,
+    gpuCount,
+    gpuResource: gpuResourceName(spec, config),
+    startupBudgetSeconds: startupBudgetSeconds(spec, config),
+    autoscaler: autoscaler.kind,
+  };
+}
+
+/** Plain JSON: no undefined, no shared references, no class instances. */
+const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
+/** The children a ModelService should have. Throws InvalidSpecError for specs that cannot work. */
+export function render(ms: ModelService, config: OperatorConfig): RenderedChildren {
+  const rc = renderContext(ms, config);
+  const children: RenderedChildren = { deployment: deployment(rc), service: service(rc) };
+  if (rc.autoscaler === "hpa") children.hpa = horizontalPodAutoscaler(rc);
+  if (rc.autoscaler === "keda") children.scaledObject = scaledObject(rc);
+  const pdb = podDisruptionBudget(rc);
+  if (pdb) children.pdb = pdb;
+  const pvc = cachePvc(rc);
+  if (pvc) children.pvc = pvc;
+  return plain(children);
+}
+
+/** The rendered children in apply order: pvc, deployment, service, hpa / scaledObject, pdb. */
+export function orderedChildren(children: RenderedChildren): KubernetesObject[] {
+  return CHILD_KINDS.flatMap((k) => {
+    const child = children[k.key];
+    return child ? [child] : [];
+  });
+}
+
+/** Multi-document YAML of the children, in apply order. */
+export function childrenYaml(children: RenderedChildren): string {
+  return orderedChildren(children)
+    .map((c) => `---\n${stringify(c, { lineWidth: 0, aliasDuplicateObjects: false })}`)
+    .join("");
+}
+
+/** In-cluster URL of the Service: http://<svc>.<ns>.svc.<clusterDomain>[:port] (port omitted when 80). */
+export function serviceUrl(ms: ModelService, config: OperatorConfig): string {
+  const port = servicePort(ms.spec, config);
+  const host = `${childNames(ms.metadata.name ?? "").service}.${ms.metadata.namespace ?? "default"}.svc.${config.clusterDomain}`;
+  return `http://${host}${port === 80 ? "" : `:${port}`}`;
+}

@@ -1,0 +1,153 @@
+// The pod template of the Deployment: the engine container, GPU scheduling, probes, volumes.
+import type {
+  V1Affinity,
+  V1Container,
+  V1EnvVar,
+  V1NodeSelectorRequirement,
+  V1PodTemplateSpec,
+  V1Probe,
+  V1Toleration,
+  V1Volume,
+  V1VolumeMount,
+} from "@kubernetes/client-node";
+import type { ModelServiceSpec } from "../api/types.ts";
+import type { OperatorConfig } from "../config/operator-config.ts";
+import type { RenderContext } from "./context.ts";
+import { commonLabels } from "./labels.ts";
+
+/** Name of the container running the engine; the status code looks for it. */
+export const ENGINE_CONTAINER = "engine";
+export const HTTP_PORT_NAME = "http";
+export const STARTUP_PROBE_PERIOD_SECONDS = 10;
+/** Grace for in-flight requests to finish when a replica stops. */
+const TERMINATION_GRACE_SECONDS = 60;
+
+export const startupBudgetSeconds = (spec: ModelServiceSpec, config: OperatorConfig): number =>
+  spec.startup?.timeoutSeconds ?? config.defaults.startupTimeoutSeconds;
+
+export const gpuResourceName = (spec: ModelServiceSpec, config: OperatorConfig): string => spec.gpu?.resourceName ?? config.gpu.resourceName;
+
+/** spec.sharedMemory, or the operator default for multi-GPU replicas (NCCL needs a large /dev/shm). */
+export function sharedMemorySize(spec: ModelServiceSpec, config: OperatorConfig): string | undefined {
+  if (spec.sharedMemory !== undefined) return String(spec.sharedMemory);
+  return (spec.gpu?.count ?? 0) > 1 ? config.defaults.sharedMemory : undefined;
+}
+
+const quantities = (m: Record<string, string | number> | undefined): Record<string, string> =>
+  Object.fromEntries(Object.entries(m ?? {}).map(([k, v]) => [k, String(v)]));
+
+/** Later lists override earlier ones by name; the first position of a name is kept. */
+function mergeEnv(...lists: V1EnvVar[][]): V1EnvVar[] {
+  const byName = new Map<string, V1EnvVar>();
+  for (const list of lists) for (const e of list) byName.set(e.name, e);
+  return [...byName.values()];
+}
+
+/** Adds the GPU requirements to every required node selector term (terms are ORed, expressions ANDed). */
+function mergeAffinity(user: Record<string, unknown> | undefined, gpuExprs: V1NodeSelectorRequirement[]): V1Affinity | undefined {
+  const affinity = structuredClone(user ?? {}) as V1Affinity;
+  if (gpuExprs.length > 0) {
+    const nodeAffinity = affinity.nodeAffinity ?? {};
+    const required = nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution;
+    const terms = required?.nodeSelectorTerms?.length ? required.nodeSelectorTerms : [{}];
+    nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution = {
+      ...required,
+      nodeSelectorTerms: terms.map((t) => ({ ...t, matchExpressions: [...(t.matchExpressions ?? []), ...gpuExprs] })),
+    };
+    affinity.nodeAffinity = nodeAffinity;
+  }
+  return Object.keys(affinity).length > 0 ? affinity : undefined;
+}
+
+function gpuNodeRequirements(rc: RenderContext): V1NodeSelectorRequirement[] {
+  const gpu = rc.spec.gpu;
+  if (!gpu || rc.gpuCount === 0) return [];
+  const exprs: V1NodeSelectorRequirement[] = [];
+  if (gpu.products?.length) exprs.push({ key: rc.config.gpu.productLabel, operator: "In", values: [...gpu.products] });
+  if (gpu.minMemoryMiB !== undefined) exprs.push({ key: rc.config.gpu.memoryLabel, operator: "Gt", values: [String(gpu.minMemoryMiB - 1)] });
+  return exprs;
+}
+
+function probes(rc: RenderContext): Pick<V1Container, "startupProbe" | "readinessProbe" | "livenessProbe"> {
+  const handler = (path: string | undefined): V1Probe =>
+    path === undefined ? { tcpSocket: { port: HTTP_PORT_NAME } } : { httpGet: { path, port: HTTP_PORT_NAME } };
+  const { healthPath, livenessPath } = rc.engine;
+  return {
+    // The whole startup budget: loading a large model is not a failure until the budget is spent.
+    startupProbe: {
+      ...handler(healthPath),
+      periodSeconds: STARTUP_PROBE_PERIOD_SECONDS,
+      timeoutSeconds: 5,
+      failureThreshold: Math.ceil(rc.startupBudgetSeconds / STARTUP_PROBE_PERIOD_SECONDS),
+    },
+    readinessProbe: { ...handler(healthPath), periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
+    // Lenient: a busy engine may answer health checks slowly, and a restart costs a full reload.
+    livenessProbe: { ...handler(livenessPath ?? healthPath), periodSeconds: 30, timeoutSeconds: 10, failureThreshold: 5 },
+  };
+}
+
+function engineContainer(rc: RenderContext, shm: boolean): V1Container {
+  const { spec, engine, engineCtx, parts } = rc;
+  const requests = quantities(spec.resources?.requests);
+  const limits = quantities(spec.resources?.limits);
+  if (rc.gpuCount > 0) {
+    requests[rc.gpuResource] = String(rc.gpuCount);
+    limits[rc.gpuResource] = String(rc.gpuCount);
+  }
+  const resources = {
+    ...(Object.keys(requests).length ? { requests } : {}),
+    ...(Object.keys(limits).length ? { limits } : {}),
+  };
+  const env = mergeEnv(engine.env(engineCtx), parts.engineEnv, (spec.engine.env ?? []) as V1EnvVar[]);
+  const mounts: V1VolumeMount[] = [...parts.engineMounts];
+  if (shm) mounts.push({ name: "shm", mountPath: "/dev/shm" });
+  const ports = [{ name: HTTP_PORT_NAME, containerPort: engineCtx.port, protocol: "TCP" }];
+  if (engine.metricsPort !== undefined && engine.metricsPort !== engineCtx.port)
+    ports.push({ name: "metrics", containerPort: engine.metricsPort, protocol: "TCP" });
+  const command = engine.command?.(engineCtx);
+  return {
+    name: ENGINE_CONTAINER,
+    image: rc.image,
+    ...(command ? { command } : {}),
+    args: engine.args(engineCtx),
+    ports,
+    ...(env.length ? { env } : {}),
+    ...(parts.engineEnvFrom.length ? { envFrom: parts.engineEnvFrom } : {}),
+    ...(Object.keys(resources).length ? { resources } : {}),
+    ...(mounts.length ? { volumeMounts: mounts } : {}),
+    ...probes(rc),
+  };
+}
+
+export function podTemplate(rc: RenderContext): V1PodTemplateSpec {
+  const { spec, config } = rc;
+  const scheduling = spec.scheduling ?? {};
+  const shmSize = sharedMemorySize(spec, config);
+  const volumes: V1Volume[] = [...rc.parts.volumes];
+  if (shmSize !== undefined) volumes.push({ name: "shm", emptyDir: { medium: "Memory", sizeLimit: shmSize } });
+  const tolerations: V1Toleration[] = [];
+  if (rc.gpuCount > 0) tolerations.push({ key: config.gpu.taintKey, operator: "Exists", effect: "NoSchedule" });
+  tolerations.push(...((scheduling.tolerations ?? []) as V1Toleration[]));
+  const affinity = mergeAffinity(scheduling.affinity, gpuNodeRequirements(rc));
+  const annotations = spec.podMetadata?.annotations;
+  return {
+    metadata: {
+      // Ours last: the selector labels must be on every pod whatever the user adds.
+      labels: { ...spec.podMetadata?.labels, ...commonLabels(rc.name, spec.engine.type) },
+      ...(annotations && Object.keys(annotations).length ? { annotations: { ...annotations } } : {}),
+    },
+    spec: {
+      // Service links inject env like VLLM_PORT for a Service named "vllm", which breaks vLLM.
+      enableServiceLinks: false,
+      ...(scheduling.priorityClassName ? { priorityClassName: scheduling.priorityClassName } : {}),
+      ...(scheduling.runtimeClassName ? { runtimeClassName: scheduling.runtimeClassName } : {}),
+      ...(scheduling.nodeSelector && Object.keys(scheduling.nodeSelector).length ? { nodeSelector: { ...scheduling.nodeSelector } } : {}),
+      ...(affinity ? { affinity } : {}),
+      ...(tolerations.length ? { tolerations } : {}),
+      terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
+      ...(rc.parts.initContainers.length ? { initContainers: rc.parts.initContainers } : {}),
+      containers: [engineContainer(rc, shmSize !== undefined)],
+      ...(volumes.length ? { volumes } : {}),
+    },
+  };
+}
