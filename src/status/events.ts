@@ -1,0 +1,55 @@
+// Deciding whether a new status is worth writing, and which Events its transitions deserve.
+import type { ModelServiceStatus } from "../api/types.ts";
+import { truncate } from "./format.ts";
+import { isWarningReason } from "./reasons.ts";
+
+export interface TransitionEvent {
+  type: "Normal" | "Warning";
+  reason: string;
+  message: string;
+}
+
+/** Deep equality of JSON values; properties that are undefined count as absent. */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((v, i) => jsonEqual(v, b[i]));
+  }
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  const ka = Object.keys(ra).filter((k) => ra[k] !== undefined);
+  const kb = Object.keys(rb).filter((k) => rb[k] !== undefined);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => Object.hasOwn(rb, k) && jsonEqual(ra[k], rb[k]));
+}
+
+/** Whether the controller must write `next`: a deep comparison, so an unchanged status is never rewritten. */
+export function statusChanged(prev: ModelServiceStatus | undefined, next: ModelServiceStatus): boolean {
+  return !jsonEqual(prev ?? {}, next);
+}
+
+const ready = (s: ModelServiceStatus | undefined) => s?.conditions?.find((c) => c.type === "Ready");
+
+/**
+ * Events for what changed: one when the phase or Ready's reason changes (Warning when the new
+ * reason is a failure, a replica stuck waiting for a node, or a blocked rollout), and one Warning
+ * when status.lastFailure has a reason the previous status did not have. Nothing when nothing
+ * changed, so a recomputation never repeats an Event.
+ */
+export function transitionEvents(prev: ModelServiceStatus | undefined, next: ModelServiceStatus): TransitionEvent[] {
+  const out: TransitionEvent[] = [];
+  const before = ready(prev);
+  const after = ready(next);
+  if (after && (prev?.phase !== next.phase || before?.reason !== after.reason)) {
+    const phase = prev?.phase && prev.phase !== next.phase ? `${prev.phase} -> ${next.phase}` : (next.phase ?? "");
+    out.push({ type: isWarningReason(after.reason) ? "Warning" : "Normal", reason: after.reason, message: truncate(`${phase}: ${after.message}`) });
+  }
+  const f = next.lastFailure;
+  if (f && f.reason !== prev?.lastFailure?.reason && !out.some((e) => e.reason === f.reason)) {
+    const where = [f.pod && `pod ${f.pod}`, f.container && `container ${f.container}`].filter(Boolean).join(", ");
+    out.push({ type: "Warning", reason: f.reason, message: truncate(`${where ? `${where}: ` : ""}${f.message ?? f.reason}`) });
+  }
+  return out;
+}
