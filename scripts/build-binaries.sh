@@ -31,11 +31,29 @@ step() {
   if [ "$missing" = 0 ]; then log "$name: cached"; return 0; fi
   log "$name: building (first run only; this can take several minutes on 2 cores)"
   local start=$SECONDS
-  "$@"
-  log "$name: done in $((SECONDS - start))s"
+  if [ -x /usr/bin/time ]; then
+    # GNU time reports the peak resident memory of the step's largest process (compiler or linker).
+    local rss
+    rss="$(mktemp)"
+    /usr/bin/time -f '%M' -o "$rss" bash -c 'set -euo pipefail; "$@"' step "$@"
+    log "$name: done in $((SECONDS - start))s, peak memory $(( $(tail -n 1 "$rss") / 1024 )) MiB"
+    rm -f "$rss"
+  else
+    "$@"
+    log "$name: done in $((SECONDS - start))s"
+  fi
 }
 
 mkdir -p "$BIN" "$WORK"
+
+# Two runs at once (parallel test runs on a cold cache) would race on the same outputs: take turns.
+if command -v flock >/dev/null; then
+  exec 9>"$CACHE_ROOT/$KEY.lock"
+  if ! flock -n 9; then
+    log "another build of $KEY is running; waiting for it"
+    flock 9
+  fi
+fi
 
 build_kubernetes() {
   local dir="$WORK/kubernetes" minor
@@ -97,6 +115,10 @@ build_helm() {
     -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" \
     "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
 }
+
+# The steps run in a child bash when measured: it needs the functions and settings.
+export K8S_VERSION ETCD_VERSION KWOK_VERSION HELM_VERSION BIN WORK
+export -f log build_kubernetes build_etcd build_kwok build_helm
 
 total=$SECONDS
 step "etcd $ETCD_VERSION" etcd -- build_etcd

@@ -1,0 +1,13 @@
+// Values the integration project's global setup (test/cluster/global-setup.ts) provides to tests.
+import "vitest";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** Path of the admin kubeconfig of the local control plane. */
+    kubeconfig: string;
+    /** Directory of kubectl, helm and the control-plane binaries. */
+    binDir: string;
+    /** The API server's audit log (JSON lines, one event per write request); "" when unknown. */
+    auditLogPath: string;
+  }
+}
