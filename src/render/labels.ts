@@ -14,3 +14,7 @@ export const commonLabels = (name: string, engine: string): Record<string, strin
   "modelservice.dev/engine": engine.toLowerCase(),
   ...selectorLabels(name),
 });
+
+/** On the Deployment: the ModelService generation it was rendered from, so status never reports
+ * a stale Deployment (read from cache right after a spec edit) as serving the new spec. */
+export const SPEC_GENERATION_ANNOTATION = "modelservice.dev/generation";

@@ -556,3 +556,13 @@ describe("children", () => {
     ]);
   });
 });
+
+describe("spec generation on the Deployment", () => {
+  it("records the ModelService generation so status can tell a stale Deployment from a current one", () => {
+    const m = ms();
+    m.metadata.generation = 7;
+    const { deployment } = render(m, defaultOperatorConfig);
+    expect(deployment.metadata?.annotations?.["modelservice.dev/generation"]).toBe("7");
+    expect(deployment.spec?.template.metadata?.annotations?.["modelservice.dev/generation"]).toBeUndefined();
+  });
+});

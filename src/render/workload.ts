@@ -3,7 +3,7 @@ import type { V1Deployment, V1DeploymentStrategy, V1PersistentVolumeClaim, V1Pod
 import type { ModelServiceSpec } from "../api/types.ts";
 import type { OperatorConfig } from "../config/operator-config.ts";
 import type { RenderContext } from "./context.ts";
-import { selectorLabels } from "./labels.ts";
+import { SPEC_GENERATION_ANNOTATION, selectorLabels } from "./labels.ts";
 import { childMeta } from "./meta.ts";
 import { HTTP_PORT_NAME, podTemplate } from "./pod.ts";
 
@@ -36,7 +36,11 @@ export function deployment(rc: RenderContext): V1Deployment {
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
-    metadata: childMeta(rc, rc.names.deployment),
+    metadata: childMeta(
+      rc,
+      rc.names.deployment,
+      rc.ms.metadata.generation === undefined ? undefined : { [SPEC_GENERATION_ANNOTATION]: String(rc.ms.metadata.generation) },
+    ),
     spec: {
       // With autoscaling the HPA or KEDA owns the replica count.
       ...(rc.spec.autoscaling ? {} : { replicas: rc.spec.replicas ?? 1 }),

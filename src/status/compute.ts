@@ -85,7 +85,10 @@ export interface StatusResult {
  * from. When present and older than the ModelService's generation, the Deployment in the cache
  * predates the latest spec and the status says Progressing instead of trusting it.
  */
-export const SPEC_GENERATION_ANNOTATION = "modelservice.dev/generation";
+export { SPEC_GENERATION_ANNOTATION } from "../render/labels.ts";
+
+import { SPEC_GENERATION_ANNOTATION } from "../render/labels.ts";
+
 const REVISION_ANNOTATION = "deployment.kubernetes.io/revision";
 
 /** Longest requeue while a replica loads: the elapsed time in the message has minute resolution. */
