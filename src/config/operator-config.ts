@@ -8,7 +8,12 @@ const image = z.string().min(1).max(512);
 
 export const operatorConfigSchema = z.object({
   images: z
-    .object(Object.fromEntries(ENGINE_TYPES.filter((t) => t !== "Custom").map((t) => [t, image])) as Record<Exclude<(typeof ENGINE_TYPES)[number], "Custom">, typeof image>)
+    .object(
+      Object.fromEntries(ENGINE_TYPES.filter((t) => t !== "Custom").map((t) => [t, image])) as Record<
+        Exclude<(typeof ENGINE_TYPES)[number], "Custom">,
+        typeof image
+      >,
+    )
     .describe("Default image per engine."),
   /** Image of the init container that copies s3:// and gs:// models into the cache volume. */
   downloaderImages: z.object({ s3: image, gs: image }),

@@ -1,0 +1,73 @@
+// Pure helpers of the controller: which ModelService an object belongs to, and which observed
+// children are no longer wanted. No I/O here, so they are unit-tested without a cluster.
+import type { KubernetesObject, V1OwnerReference } from "@kubernetes/client-node";
+import { GROUP, KIND } from "../api/schema.ts";
+import { MANAGED_BY, NAME_LABEL } from "../render/labels.ts";
+// The renderer marks the cache PVC with it when spec.cache.deleteOnRemoval is true.
+import { DELETE_ON_REMOVAL_ANNOTATION } from "../render/workload.ts";
+
+export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
+
+/** Work-queue key of a namespaced object. */
+export const keyOf = (namespace: string | undefined, name: string): string => `${namespace ?? ""}/${name}`;
+
+export function splitKey(key: string): { namespace: string; name: string } {
+  const i = key.indexOf("/");
+  return i < 0 ? { namespace: "", name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
+}
+
+const isModelServiceOwner = (ref: V1OwnerReference): boolean => ref.kind === KIND && (ref.apiVersion ?? "").split("/")[0] === GROUP;
+
+/** The controlling ModelService owner reference of an object, if any. */
+export function modelServiceOwner(obj: KubernetesObject): V1OwnerReference | undefined {
+  const refs = obj.metadata?.ownerReferences ?? [];
+  return refs.find((r) => isModelServiceOwner(r) && r.controller) ?? refs.find(isModelServiceOwner);
+}
+
+/**
+ * The key of the ModelService an object belongs to: itself for a ModelService, its ModelService
+ * owner for a child, the modelservice.dev/name label for grandchildren (ReplicaSets, Pods).
+ */
+export function ownerKey(obj: KubernetesObject): string | undefined {
+  const meta = obj.metadata;
+  if (!meta?.name) return undefined;
+  if (obj.kind === KIND && (obj.apiVersion ?? "").startsWith(`${GROUP}/`)) return keyOf(meta.namespace, meta.name);
+  const owner = modelServiceOwner(obj);
+  if (owner) return keyOf(meta.namespace, owner.name);
+  const label = meta.labels?.[NAME_LABEL];
+  if (label) return keyOf(meta.namespace, label);
+  return undefined;
+}
+
+/** An object the operator may own, as listed by the renderer (e.g. apps/v1 Deployment). */
+export type ChildKind = { apiVersion: string; kind: string; plural: string };
+
+export type ObservedChild = { kind: ChildKind; object: KubernetesObject };
+
+/**
+ * Observed children that belong to `owner` (controller reference with its uid, or — for objects we
+ * created but whose owner reference was removed by hand — our labels) and are not in `wanted`.
+ * A PVC is only returned when it carries the delete-on-removal annotation: weights survive by default.
+ */
+export function unwantedChildren(
+  owner: { namespace: string; name: string; uid?: string },
+  wanted: KubernetesObject[],
+  observed: ObservedChild[],
+): ObservedChild[] {
+  const wantedIds = new Set(wanted.map((w) => `${w.apiVersion}/${w.kind}/${w.metadata?.name}`));
+  return observed.filter(({ kind, object }) => {
+    const meta = object.metadata;
+    if (!meta?.name || meta.namespace !== owner.namespace) return false;
+    if (meta.deletionTimestamp) return false;
+    const ref = modelServiceOwner(object);
+    if (ref) {
+      if (ref.name !== owner.name) return false;
+      if (owner.uid && ref.uid && ref.uid !== owner.uid) return false;
+    } else if (meta.labels?.[NAME_LABEL] !== owner.name || meta.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY) {
+      return false;
+    }
+    if (wantedIds.has(`${kind.apiVersion}/${kind.kind}/${meta.name}`)) return false;
+    if (kind.kind === "PersistentVolumeClaim" && meta.annotations?.[DELETE_ON_REMOVAL_ANNOTATION] !== "true") return false;
+    return true;
+  });
+}

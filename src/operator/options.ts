@@ -1,0 +1,278 @@
+// Command-line flags and environment of `modelservice-operator run`, validated with zod. Every
+// error names the flag it came from, so a typo in a Helm value is obvious in the pod's log.
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { defaultOperatorConfig, type OperatorConfig, operatorConfigSchema } from "../config/operator-config.ts";
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export type OperatorOptions = {
+  kubeconfig?: string;
+  /** Namespaces to watch; undefined watches all namespaces. */
+  namespaces?: string[];
+  leaderElect: boolean;
+  leaderElectionNamespace: string;
+  leaseName: string;
+  /** Lease timings (client-go defaults 15 s / 10 s / 2 s). */
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+  httpHost: string;
+  /** 0 picks a free port (tests). */
+  httpPort: number;
+  logLevel: LogLevel;
+  workers: number;
+  resyncPeriodMs: number;
+  config: OperatorConfig;
+  configFile?: string;
+};
+
+export const DEFAULT_OPTIONS: OperatorOptions = {
+  leaderElect: false,
+  leaderElectionNamespace: "default",
+  leaseName: "modelservice-operator",
+  leaseDurationMs: 15_000,
+  renewDeadlineMs: 10_000,
+  retryPeriodMs: 2_000,
+  httpHost: "0.0.0.0",
+  httpPort: 8080,
+  logLevel: "info",
+  workers: 4,
+  resyncPeriodMs: 10 * 60_000,
+  config: defaultOperatorConfig,
+};
+
+/** A bad flag or environment variable; `main` prints it and exits 2. */
+export class OptionsError extends Error {
+  readonly flag: string;
+  constructor(flag: string, message: string) {
+    super(`${flag}: ${message}`);
+    this.name = "OptionsError";
+    this.flag = flag;
+  }
+}
+
+export const usage = `usage: modelservice-operator run [flags]
+
+flags (environment variable in brackets):
+  --kubeconfig FILE                 kubeconfig to use [KUBECONFIG]; default in-cluster or ~/.kube/config
+  --namespaces a,b                  watch only these namespaces [MSO_NAMESPACES]; default all
+  --leader-elect=true|false         elect a leader through a Lease [MSO_LEADER_ELECT]; default false
+  --leader-election-namespace NS    namespace of the Lease [POD_NAMESPACE]; default "default"
+  --lease-name NAME                 name of the Lease; default modelservice-operator
+  --lease-duration DURATION         default 15s
+  --renew-deadline DURATION         default 10s
+  --retry-period DURATION           default 2s
+  --http-addr HOST:PORT             /metrics, /healthz, /readyz [MSO_HTTP_ADDR]; default 0.0.0.0:8080 (:0 = any port)
+  --log-level LEVEL                 fatal|error|warn|info|debug|trace|silent [MSO_LOG_LEVEL]; default info
+  --workers N                       concurrent reconciles [MSO_WORKERS]; default 4
+  --config FILE                     operator config YAML, merged over the defaults [MSO_CONFIG]
+  --resync-period DURATION          re-check every ModelService this often [MSO_RESYNC_PERIOD]; default 10m
+`;
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Parses "10m", "30s", "500ms", "1h" or a bare number of seconds into milliseconds. */
+export function parseDuration(value: string): number | undefined {
+  const m = DURATION.exec(value.trim());
+  if (!m) return undefined;
+  return Math.round(Number(m[1]) * (UNIT_MS[m[2] ?? "s"] ?? 1000));
+}
+
+const BOOL: Record<string, boolean> = { true: true, false: false, "1": true, "0": false, yes: true, no: false };
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+const FLAGS = [
+  "kubeconfig",
+  "namespaces",
+  "leader-elect",
+  "leader-election-namespace",
+  "lease-name",
+  "lease-duration",
+  "renew-deadline",
+  "retry-period",
+  "http-addr",
+  "log-level",
+  "workers",
+  "config",
+  "resync-period",
+  "help",
+] as const;
+type Flag = (typeof FLAGS)[number];
+
+/** Splits argv into flag values; `--flag=value` and `--flag value`; `--leader-elect` alone means true. */
+export function splitFlags(argv: string[]): Map<Flag, string> {
+  const out = new Map<Flag, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (!arg.startsWith("--")) throw new OptionsError(arg, "unexpected argument (flags start with --)");
+    const eq = arg.indexOf("=");
+    const name = (eq >= 0 ? arg.slice(2, eq) : arg.slice(2)) as Flag;
+    if (!FLAGS.includes(name)) throw new OptionsError(`--${name}`, "unknown flag (see --help)");
+    let value: string | undefined;
+    if (eq >= 0) value = arg.slice(eq + 1);
+    else if (name === "leader-elect" || name === "help") {
+      const next = argv[i + 1];
+      if (next !== undefined && next in BOOL) {
+        value = next;
+        i++;
+      } else value = "true";
+    } else {
+      value = argv[i + 1];
+      if (value === undefined || value.startsWith("--")) throw new OptionsError(`--${name}`, "needs a value");
+      i++;
+    }
+    out.set(name, value);
+  }
+  return out;
+}
+
+type Source = { label: string; value: string };
+
+function pick(flags: Map<Flag, string>, env: NodeJS.ProcessEnv, flag: Flag, envName?: string): Source | undefined {
+  const v = flags.get(flag);
+  if (v !== undefined) return { label: `--${flag}`, value: v };
+  const e = envName ? env[envName] : undefined;
+  if (e !== undefined && e !== "") return { label: `${envName} (--${flag})`, value: e };
+  return undefined;
+}
+
+function check<T>(src: Source, schema: z.ZodType<T>, input: unknown = src.value): T {
+  const r = schema.safeParse(input);
+  if (!r.success) throw new OptionsError(src.label, `invalid value ${JSON.stringify(src.value)}: ${r.error.issues.map((i) => i.message).join("; ")}`);
+  return r.data;
+}
+
+const durationSchema = (min: number) =>
+  z
+    .string()
+    .transform((s, ctx) => {
+      const ms = parseDuration(s);
+      if (ms === undefined) {
+        ctx.addIssue({ code: "custom", message: "must be a duration such as 30s, 10m, 1h or 500ms" });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .pipe(z.number().min(min, `must be at least ${min} ms`));
+
+/** Parses an "host:port" address; ":0" listens on all interfaces on a free port. */
+export function parseAddr(value: string): { host: string; port: number } | undefined {
+  const i = value.lastIndexOf(":");
+  if (i < 0) return undefined;
+  let host = value.slice(0, i);
+  const portText = value.slice(i + 1);
+  if (!/^\d{1,5}$/.test(portText)) return undefined;
+  const port = Number(portText);
+  if (port > 65535) return undefined;
+  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
+  return { host: host === "" ? "0.0.0.0" : host, port };
+}
+
+/** Recursively merges plain objects; arrays and scalars from `over` replace those in `base`. */
+export function deepMerge<T>(base: T, over: unknown): T {
+  if (!isPlainObject(base) || !isPlainObject(over)) return (over === undefined ? base : over) as T;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = k in out ? deepMerge(out[k], v) : v;
+  return out as T;
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Reads an operator config file (YAML or JSON) and merges it over the defaults. */
+export function loadOperatorConfig(file: string, label = "--config"): OperatorConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new OptionsError(label, `cannot read ${file}: ${(e as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (e) {
+    throw new OptionsError(label, `${file} is not valid YAML: ${(e as Error).message}`);
+  }
+  if (doc !== null && doc !== undefined && !isPlainObject(doc)) throw new OptionsError(label, `${file} must hold a mapping`);
+  const merged = deepMerge(defaultOperatorConfig, doc ?? {});
+  const r = operatorConfigSchema.safeParse(merged);
+  if (!r.success) {
+    const problems = r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+    throw new OptionsError(label, `${file}: ${problems}`);
+  }
+  return r.data;
+}
+
+/** Parses `run`'s flags and environment. Throws OptionsError naming the flag on bad input. */
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): OperatorOptions & { help: boolean } {
+  const flags = splitFlags(argv);
+  const o: OperatorOptions & { help: boolean } = { ...DEFAULT_OPTIONS, help: false };
+  const help = flags.get("help");
+  if (help !== undefined) o.help = check({ label: "--help", value: help }, z.enum(Object.keys(BOOL) as [string, ...string[]])) !== "false";
+
+  const kc = pick(flags, env, "kubeconfig");
+  if (kc) o.kubeconfig = check(kc, z.string().min(1, "must not be empty"));
+
+  const ns = pick(flags, env, "namespaces", "MSO_NAMESPACES");
+  if (ns) {
+    const list = ns.value
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== "");
+    const bad = list.find((n) => !DNS1123_LABEL.test(n) || n.length > 63);
+    if (bad !== undefined) throw new OptionsError(ns.label, `${JSON.stringify(bad)} is not a namespace name`);
+    if (list.length > 0) o.namespaces = [...new Set(list)];
+  }
+
+  const le = pick(flags, env, "leader-elect", "MSO_LEADER_ELECT");
+  if (le) {
+    const v = BOOL[le.value.toLowerCase()];
+    if (v === undefined) throw new OptionsError(le.label, `invalid value ${JSON.stringify(le.value)}: must be true or false`);
+    o.leaderElect = v;
+  }
+
+  const len = pick(flags, env, "leader-election-namespace", "POD_NAMESPACE");
+  if (len) o.leaderElectionNamespace = check(len, z.string().max(63).regex(DNS1123_LABEL, "must be a namespace name"));
+
+  const lease = pick(flags, env, "lease-name");
+  if (lease) o.leaseName = check(lease, z.string().max(253).regex(DNS1123_SUBDOMAIN, "must be a DNS-1123 subdomain"));
+
+  for (const [flag, key, min] of [
+    ["lease-duration", "leaseDurationMs", 1000],
+    ["renew-deadline", "renewDeadlineMs", 500],
+    ["retry-period", "retryPeriodMs", 100],
+  ] as const) {
+    const s = pick(flags, env, flag);
+    if (s) o[key] = check(s, durationSchema(min));
+  }
+  if (o.renewDeadlineMs >= o.leaseDurationMs) throw new OptionsError("--renew-deadline", "must be shorter than --lease-duration");
+  if (o.retryPeriodMs >= o.renewDeadlineMs) throw new OptionsError("--retry-period", "must be shorter than --renew-deadline");
+
+  const addr = pick(flags, env, "http-addr", "MSO_HTTP_ADDR");
+  if (addr) {
+    const a = parseAddr(addr.value);
+    if (!a) throw new OptionsError(addr.label, `invalid value ${JSON.stringify(addr.value)}: must be HOST:PORT such as 0.0.0.0:8080 or :0`);
+    o.httpHost = a.host;
+    o.httpPort = a.port;
+  }
+
+  const level = pick(flags, env, "log-level", "MSO_LOG_LEVEL");
+  if (level) o.logLevel = check(level, z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(", ")}` }));
+
+  const workers = pick(flags, env, "workers", "MSO_WORKERS");
+  if (workers) o.workers = check(workers, z.string().regex(/^\d+$/, "must be a whole number").transform(Number).pipe(z.number().int().min(1).max(64)));
+
+  const resync = pick(flags, env, "resync-period", "MSO_RESYNC_PERIOD");
+  if (resync) o.resyncPeriodMs = check(resync, durationSchema(1000));
+
+  const cfg = pick(flags, env, "config", "MSO_CONFIG");
+  if (cfg) {
+    o.configFile = cfg.value;
+    o.config = loadOperatorConfig(cfg.value, cfg.label);
+  }
+  return o;
+}

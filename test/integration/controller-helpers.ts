@@ -1,0 +1,141 @@
+// Helpers shared by the controller integration tests: a test client (its own user agent, so the
+// audit log tells its writes from the operator's), namespaces, ModelServices, polling.
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import type { KubernetesObject, V1Deployment } from "@kubernetes/client-node";
+import { pino } from "pino";
+import { inject } from "vitest";
+import type { ModelService } from "../../src/api/types.ts";
+import { type StartOptions, startOperator } from "../../src/cli/run-command.ts";
+import { isApiError, KubeClient, loadKubeConfig, resourcePath } from "../../src/kube/client.ts";
+
+export const TEST_USER_AGENT = "modelservice-operator-test";
+
+export const kubeconfigPath = (): string => inject("kubeconfig");
+
+export function testClient(): KubeClient {
+  return new KubeClient(loadKubeConfig(kubeconfigPath()), { userAgent: TEST_USER_AGENT });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `fn` until it returns a truthy value; throws with the last value seen on timeout. */
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T> | T,
+  timeoutMs = 60_000,
+  intervalMs = 200,
+): Promise<Exclude<NonNullable<T>, false | "" | 0>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as Exclude<NonNullable<T>, false | "" | 0>;
+      last = v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+    await sleep(intervalMs);
+  }
+}
+
+export async function createNamespace(client: KubeClient, prefix: string): Promise<string> {
+  const name = `${prefix}-${randomBytes(3).toString("hex")}`;
+  await client.request("POST", "/api/v1/namespaces", { body: { apiVersion: "v1", kind: "Namespace", metadata: { name } } });
+  return name;
+}
+
+export async function deleteNamespace(client: KubeClient, name: string): Promise<void> {
+  await client.request("DELETE", `/api/v1/namespaces/${name}`).catch(() => {});
+}
+
+const MS_PATH = (ns: string, name?: string, sub?: string) =>
+  resourcePath({ apiVersion: "modelservice.dev/v1alpha1", plural: "modelservices", namespace: ns, name, subresource: sub });
+
+/** Server-side applies a ModelService as the test's field manager (a user, not the operator). */
+export async function applyModelService(
+  client: KubeClient,
+  ns: string,
+  name: string,
+  spec: Record<string, unknown>,
+  extra: Partial<KubernetesObject["metadata"]> = {},
+): Promise<ModelService> {
+  const body = { apiVersion: "modelservice.dev/v1alpha1", kind: "ModelService", metadata: { name, namespace: ns, ...extra }, spec };
+  return client.request<ModelService>("PATCH", MS_PATH(ns, name), {
+    body,
+    contentType: "application/apply-patch+yaml",
+    query: { fieldManager: "test-user", force: true },
+  });
+}
+
+export const getModelService = (client: KubeClient, ns: string, name: string) => client.request<ModelService>("GET", MS_PATH(ns, name));
+export const deleteModelService = (client: KubeClient, ns: string, name: string) => client.request("DELETE", MS_PATH(ns, name));
+
+export async function get<T = KubernetesObject>(client: KubeClient, apiVersion: string, plural: string, ns: string, name: string): Promise<T | undefined> {
+  try {
+    return await client.request<T>("GET", resourcePath({ apiVersion, plural, namespace: ns, name }));
+  } catch (e) {
+    if (isApiError(e, 404)) return undefined;
+    throw e;
+  }
+}
+
+export const getDeployment = (client: KubeClient, ns: string, name: string) => get<V1Deployment>(client, "apps/v1", "deployments", ns, name);
+
+export const condition = (ms: ModelService | undefined, type: string) => ms?.status?.conditions?.find((c) => c.type === type);
+export const isReady = (ms: ModelService | undefined) => condition(ms, "Ready")?.status === "True";
+
+/** A small GPU ModelService that kwok serves; `loadSeconds` simulates loading the weights. */
+export function gpuSpec(
+  opts: { loadSeconds?: number; replicas?: number; image?: string; env?: { name: string; value: string }[] } = {},
+): Record<string, unknown> {
+  return {
+    model: { uri: "hf://Qwen/Qwen2.5-0.5B-Instruct" },
+    engine: { type: "vLLM", ...(opts.image ? { image: opts.image } : {}), ...(opts.env ? { env: opts.env } : {}) },
+    gpu: { count: 1 },
+    ...(opts.replicas !== undefined ? { replicas: opts.replicas } : {}),
+    ...(opts.loadSeconds !== undefined ? { podMetadata: { annotations: { "modelservice.dev/simulate-load-seconds": String(opts.loadSeconds) } } } : {}),
+  };
+}
+
+/** Starts an in-process operator for one test namespace, logging to a quiet logger. */
+export async function startTestOperator(opts: StartOptions = {}) {
+  return startOperator({
+    kubeconfig: kubeconfigPath(),
+    httpHost: "127.0.0.1",
+    httpPort: 0,
+    logger: pino({ level: process.env.MSO_TEST_LOG_LEVEL ?? "warn" }),
+    resyncPeriodMs: 10 * 60_000,
+    ...opts,
+  });
+}
+
+/** Writes (create/update/patch/delete) recorded in the audit log, by user agent prefix and namespace, after `since`. */
+export function auditWrites(opts: { since: Date; userAgent: string; namespace?: string }): { verb: string; uri: string }[] {
+  const path = auditLogPath();
+  if (!path || !existsSync(path)) return [];
+  const out: { verb: string; uri: string }[] = [];
+  for (const line of readFileSync(path, "utf8").split("\n")) {
+    if (!line) continue;
+    let ev: { stage?: string; verb?: string; userAgent?: string; requestURI?: string; objectRef?: { namespace?: string }; requestReceivedTimestamp?: string };
+    try {
+      ev = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (ev.stage && ev.stage !== "ResponseComplete") continue;
+    if (!["create", "update", "patch", "delete", "deletecollection"].includes(ev.verb ?? "")) continue;
+    if (!(ev.userAgent ?? "").startsWith(opts.userAgent)) continue;
+    if (opts.namespace && ev.objectRef?.namespace !== opts.namespace) continue;
+    if (Date.parse(ev.requestReceivedTimestamp ?? "") < opts.since.getTime()) continue;
+    out.push({ verb: ev.verb ?? "", uri: ev.requestURI ?? "" });
+  }
+  return out;
+}
+
+export function auditLogPath(): string | undefined {
+  return inject("auditLogPath") || undefined;
+}

@@ -1,0 +1,97 @@
+// Two operator instances with leader election: only the leader writes; the follower takes over
+// after the leader releases the lease (graceful stop) and after it dies without releasing.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningOperator } from "../../src/cli/run-command.ts";
+import type { KubeClient } from "../../src/kube/client.ts";
+import { installCrd } from "../../src/operator/install-crd.ts";
+import {
+  applyModelService,
+  auditLogPath,
+  auditWrites,
+  createNamespace,
+  deleteNamespace,
+  getDeployment,
+  getModelService,
+  gpuSpec,
+  isReady,
+  startTestOperator,
+  testClient,
+  waitFor,
+} from "./controller-helpers.ts";
+
+let client: KubeClient;
+let ns: string;
+const running: RunningOperator[] = [];
+
+// Short timings keep the test quick; the ratios are client-go's (15 s / 10 s / 2 s), which
+// MSO_TEST_DEFAULT_LEASE=1 uses instead (the operator's defaults) to measure real failover times.
+const LEASE = process.env.MSO_TEST_DEFAULT_LEASE
+  ? { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2000 }
+  : { leaseDurationMs: 6000, renewDeadlineMs: 4000, retryPeriodMs: 800 };
+
+const start = async (identity: string) => {
+  const op = await startTestOperator({ namespaces: [ns], leaderElect: true, leaderElectionNamespace: ns, leaseName: "mso-test", identity, ...LEASE });
+  running.push(op);
+  return op;
+};
+
+beforeAll(async () => {
+  client = testClient();
+  await installCrd(client);
+  ns = await createNamespace(client, "ctl-le");
+});
+
+afterAll(async () => {
+  for (const op of running) await op.stop().catch(() => {});
+  await deleteNamespace(client, ns);
+  client?.close();
+});
+
+const writesBy = (identity: string, since: Date) =>
+  auditWrites({ since, userAgent: `modelservice-operator/${identity}`, namespace: ns }).filter((w) => !w.uri.includes("/leases/"));
+
+describe("leader election", () => {
+  it("lets only the leader write, and fails over on release and on a crash", async () => {
+    const since = new Date();
+    const a = await start("op-a");
+    await waitFor("op-a to lead", () => a.isLeader(), 20_000, 50);
+    const b = await start("op-b");
+    // b keeps its caches warm and is ready, but does not reconcile.
+    const ready = await fetch(`http://127.0.0.1:${b.port}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(b.isLeader()).toBe(false);
+
+    await applyModelService(client, ns, "le1", gpuSpec());
+    await waitFor("le1 Ready", async () => isReady(await getModelService(client, ns, "le1")), 60_000);
+    expect(b.controller.reconciles).toBe(0);
+    if (auditLogPath()) {
+      expect(writesBy("op-a", since).length).toBeGreaterThan(0);
+      expect(writesBy("op-b", since)).toEqual([]);
+    }
+
+    // Graceful stop (SIGTERM): a releases the lease; b takes over within about one retry period.
+    let t = performance.now();
+    await a.stop();
+    const tStopped = performance.now();
+    await waitFor("op-b to lead", () => b.isLeader(), 20_000, 20);
+    const afterRelease = (performance.now() - tStopped) / 1000;
+    console.log(`[measure] failover after release: ${afterRelease.toFixed(2)}s (stop took ${((tStopped - t) / 1000).toFixed(2)}s)`);
+    expect(afterRelease).toBeLessThan(LEASE.leaseDurationMs / 1000);
+
+    // b now reconciles: a new ModelService gets its children.
+    await applyModelService(client, ns, "le2", gpuSpec());
+    await waitFor("le2's Deployment from op-b", () => getDeployment(client, ns, "le2"), 30_000);
+
+    // Crash (no release): c takes over once the lease expires.
+    const c = await start("op-c");
+    expect(c.isLeader()).toBe(false);
+    t = performance.now();
+    await b.kill();
+    await waitFor("op-c to lead", () => c.isLeader(), 30_000, 20);
+    const afterKill = (performance.now() - t) / 1000;
+    console.log(`[measure] failover after crash (lease not released): ${afterKill.toFixed(2)}s (lease duration ${LEASE.leaseDurationMs / 1000}s)`);
+    expect(afterKill).toBeGreaterThan(LEASE.renewDeadlineMs / 1000 / 2);
+    await applyModelService(client, ns, "le3", gpuSpec());
+    await waitFor("le3's Deployment from op-c", () => getDeployment(client, ns, "le3"), 30_000);
+  });
+});
