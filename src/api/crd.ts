@@ -31,6 +31,7 @@ export function structural(node: unknown): Json {
     if (str?.pattern) out.pattern = str.pattern;
     out["x-kubernetes-int-or-string"] = true;
     if (node.description) out.description = node.description;
+    if (node["x-kubernetes-validations"]) out["x-kubernetes-validations"] = node["x-kubernetes-validations"];
     return out;
   }
   for (const [key, value] of Object.entries(node)) {

@@ -79,6 +79,19 @@ const CEL_RULES: Case[] = [
     "podMetadata.labels must not use the reserved modelservice.dev/ prefix",
   ],
   ["GPU products without GPUs", { gpu: { count: 0, products: ["NVIDIA-L4"] } }, "spec.gpu", "gpu.products needs gpu.count > 0"],
+  ["GPU memory without GPUs", { gpu: { count: 0, minMemoryMiB: 40000 } }, "spec.gpu", "gpu.minMemoryMiB needs gpu.count > 0"],
+  [
+    "GPU utilisation target without GPUs",
+    { autoscaling: { minReplicas: 1, maxReplicas: 2, target: { gpuUtilization: 70 } } },
+    "spec.autoscaling.target",
+    "autoscaling.target.gpuUtilization needs gpu.count > 0",
+  ],
+  [
+    "CPU utilisation target without a CPU request",
+    { autoscaling: { minReplicas: 1, maxReplicas: 2, target: { cpuUtilization: 70 } } },
+    "spec.autoscaling.target",
+    "autoscaling.target.cpuUtilization is a percentage of the CPU request: set resources.requests.cpu",
+  ],
 ];
 
 // Field rules (OpenAPI in the CRD).
@@ -97,6 +110,14 @@ const FIELD_RULES: Case[] = [
   ],
   ["bad quantity", { sharedMemory: "lots" }, "spec.sharedMemory", "must be a Kubernetes quantity such as 16Gi or 500m"],
   ["bad surge", { rollout: { maxSurge: "one" } }, "spec.rollout.maxSurge", "must be an integer or a percentage such as 25%"],
+  ["negative quantity", { sharedMemory: "-1Gi" }, "spec.sharedMemory", "must be a Kubernetes quantity such as 16Gi or 500m"],
+  ["negative surge", { rollout: { maxSurge: -1 } }, "spec.rollout.maxSurge", "Too small: expected number to be >=0"],
+  [
+    "scale to zero",
+    { autoscaling: { minReplicas: 0, maxReplicas: 2, target: { cpuUtilization: 50 } } },
+    "spec.autoscaling.minReplicas",
+    "Too small: expected number to be >=1",
+  ],
   ["bad GPU resource name", { gpu: { count: 1, resourceName: "gpu" } }, "spec.gpu.resourceName", "must be an extended resource name such as nvidia.com/gpu"],
   [
     "too many node selector entries",

@@ -19,7 +19,7 @@ export const SHORT_NAMES = ["msvc"];
 export const MAX_NAME_LENGTH = 63;
 export const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const QUANTITY = /^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$/;
+const QUANTITY = /^(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$/;
 // hf://ORG/NAME[@REV] | s3://BUCKET[/PATH] | gs://BUCKET[/PATH] | pvc://CLAIM[/PATH] | ollama://NAME[:TAG]
 export const MODEL_URI =
   /^(hf:\/\/[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*(@[A-Za-z0-9._/-]+)?|s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s]*)?|gs:\/\/[a-z0-9][a-z0-9._-]{1,61}[a-z0-9](\/[^\s]*)?|pvc:\/\/[a-z0-9]([-a-z0-9]*[a-z0-9])?(\/[^\s]*)?|ollama:\/\/[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+)?)$/;
@@ -30,13 +30,15 @@ export type EngineType = (typeof ENGINE_TYPES)[number];
 /** CEL rules travel to the CRD through zod metadata. */
 type CelRule = { rule: string; message: string; fieldPath?: string; reason?: string };
 const cel = (...rules: CelRule[]) => ({ "x-kubernetes-validations": rules });
+// An int-or-string's integer branch loses `minimum` in a structural schema; CEL keeps it.
+const nonNegative = cel({ rule: "type(self) != int || self >= 0", message: "must not be negative" });
 const preserveUnknown = { "x-kubernetes-preserve-unknown-fields": true } as const;
 
 const quantity = (description: string) =>
   z
     .union([z.number().int().min(0), z.string().max(64).regex(QUANTITY, "must be a Kubernetes quantity such as 16Gi or 500m")])
     .describe(description)
-    .meta({ "x-kubernetes-int-or-string": true });
+    .meta({ "x-kubernetes-int-or-string": true, ...nonNegative });
 
 const intOrPercent = (description: string) =>
   z
@@ -48,7 +50,7 @@ const intOrPercent = (description: string) =>
         .regex(/^[0-9]{1,3}%$/, "must be an integer or a percentage such as 25%"),
     ])
     .describe(description)
-    .meta({ "x-kubernetes-int-or-string": true });
+    .meta({ "x-kubernetes-int-or-string": true, ...nonNegative });
 
 /** An open object passed through to Kubernetes as is (validated by the API server on the child). */
 const passthroughObject = (description: string) => z.looseObject({}).describe(description).meta(preserveUnknown);
@@ -161,7 +163,14 @@ export const gpuSchema = z
 
 export const autoscalingSchema = z
   .object({
-    minReplicas: z.number().int().min(0).max(1000).describe("Fewest replicas. 0 scales to zero when idle, which needs KEDA."),
+    minReplicas: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .describe(
+        "Fewest replicas, at least 1. Scale to zero is not offered yet: with no replica left nothing would wake the model on the next request. To park a model, drop autoscaling and set replicas: 0.",
+      ),
     maxReplicas: z.number().int().min(1).max(1000).describe("Most replicas."),
     target: z
       .object({
@@ -319,6 +328,21 @@ export const modelServiceSpecSchema = z
         fieldPath: ".model.uri",
       },
       {
+        rule: "!has(self.gpu) || !has(self.gpu.minMemoryMiB) || self.gpu.count > 0",
+        message: "gpu.minMemoryMiB needs gpu.count > 0",
+        fieldPath: ".gpu",
+      },
+      {
+        rule: "!has(self.autoscaling) || !has(self.autoscaling.target) || !has(self.autoscaling.target.gpuUtilization) || (has(self.gpu) && self.gpu.count > 0)",
+        message: "autoscaling.target.gpuUtilization needs gpu.count > 0",
+        fieldPath: ".autoscaling.target",
+      },
+      {
+        rule: "!has(self.autoscaling) || !has(self.autoscaling.target) || !has(self.autoscaling.target.cpuUtilization) || (has(self.resources) && has(self.resources.requests) && 'cpu' in self.resources.requests)",
+        message: "autoscaling.target.cpuUtilization is a percentage of the CPU request: set resources.requests.cpu",
+        fieldPath: ".autoscaling.target",
+      },
+      {
         rule: "!has(self.gpu) || !has(self.gpu.products) || self.gpu.count > 0",
         message: "gpu.products needs gpu.count > 0",
         fieldPath: ".gpu",
@@ -351,6 +375,12 @@ const specWithRules = modelServiceSpecSchema.superRefine((spec, ctx) => {
   if (uri.startsWith("ollama://") && spec.engine.type !== "Ollama") issue(["model", "uri"], "ollama:// models need engine.type Ollama");
   if (Object.keys(spec.podMetadata?.labels ?? {}).some((k) => k.startsWith("modelservice.dev/"))) {
     issue(["podMetadata", "labels"], "podMetadata.labels must not use the reserved modelservice.dev/ prefix");
+  }
+  if (spec.gpu?.minMemoryMiB !== undefined && spec.gpu.count === 0) issue(["gpu"], "gpu.minMemoryMiB needs gpu.count > 0");
+  if (target?.gpuUtilization !== undefined && (spec.gpu?.count ?? 0) === 0)
+    issue(["autoscaling", "target"], "autoscaling.target.gpuUtilization needs gpu.count > 0");
+  if (target?.cpuUtilization !== undefined && spec.resources?.requests?.cpu === undefined) {
+    issue(["autoscaling", "target"], "autoscaling.target.cpuUtilization is a percentage of the CPU request: set resources.requests.cpu");
   }
   if (spec.gpu?.products && spec.gpu.count === 0) issue(["gpu"], "gpu.products needs gpu.count > 0");
 });
