@@ -115,16 +115,15 @@ describe("render command", () => {
   });
 
   it("reports specs the CRD accepts but that cannot work", async () => {
-    const doc = valid.replace("spec:", "spec:\n  autoscaling:\n    minReplicas: 0\n    maxReplicas: 2\n    target:\n      inFlightRequests: 4");
+    const doc = valid.replace("spec:", "spec:\n  autoscaling:\n    minReplicas: 1\n    maxReplicas: 2\n    target:\n      inFlightRequests: 4");
     const { code, stderr, stdout } = await run(["-f", write("keda.yaml", doc)]);
     expect(code).toBe(1);
     expect(stdout).toBe("");
-    expect(stderr).toMatch(/^spec\.autoscaling\.minReplicas: scaling to zero needs KEDA/m);
     expect(stderr).toMatch(/^spec\.autoscaling\.target\.inFlightRequests: .*KEDA/m);
   });
 
   it("--config is merged over the defaults and validated", async () => {
-    const doc = valid.replace("spec:", "spec:\n  autoscaling:\n    minReplicas: 0\n    maxReplicas: 2\n    target:\n      inFlightRequests: 4");
+    const doc = valid.replace("spec:", "spec:\n  autoscaling:\n    minReplicas: 1\n    maxReplicas: 2\n    target:\n      inFlightRequests: 4");
     const config = write("config.yaml", "keda:\n  enabled: true\nimages:\n  vLLM: registry.local/vllm:1\n");
     const { code, stdout } = await run(["-f", write("keda2.yaml", doc), "--config", config]);
     expect(code).toBe(0);

@@ -1,5 +1,6 @@
 // Autoscaling: a plain HPA when the metric is CPU or raw metrics; a KEDA ScaledObject when scaling
-// needs the engine's own metrics, GPU utilisation or scale to zero (only when KEDA is enabled).
+// needs the engine's own metrics or GPU utilisation (only when KEDA is enabled). Never to zero: the
+// schema keeps minReplicas >= 1, as nothing would wake a model with no replica left.
 import type { KubernetesObject, V2HorizontalPodAutoscaler, V2HorizontalPodAutoscalerBehavior, V2MetricSpec } from "@kubernetes/client-node";
 import type { ModelServiceSpec } from "../api/types.ts";
 import type { OperatorConfig } from "../config/operator-config.ts";
@@ -16,7 +17,6 @@ export type ScaledObject = KubernetesObject & {
     minReplicaCount: number;
     maxReplicaCount: number;
     pollingInterval: number;
-    cooldownPeriod: number;
     advanced?: { horizontalPodAutoscalerConfig: { behavior: V2HorizontalPodAutoscalerBehavior } };
     triggers: { type: string; metricType?: string; metadata: Record<string, string> }[];
   };
@@ -24,8 +24,6 @@ export type ScaledObject = KubernetesObject & {
 
 /** DCGM exporter's per-GPU utilisation in percent. */
 const GPU_UTIL_METRIC = "DCGM_FI_DEV_GPU_UTIL";
-/** Seconds of idleness before KEDA scales to zero. */
-const COOLDOWN_SECONDS = 300;
 
 /** Which autoscaler the spec needs, and why it cannot work with this engine and config. */
 export function autoscalerPlan(spec: ModelServiceSpec, config: OperatorConfig, engine: EngineDef): { kind: AutoscalerKind; problems: Problem[] } {
@@ -53,21 +51,8 @@ export function autoscalerPlan(spec: ModelServiceSpec, config: OperatorConfig, e
         path: "spec.autoscaling.target.gpuUtilization",
         message: `scaling on GPU utilisation needs KEDA and Prometheus (DCGM exporter);${kedaMissing}: use cpuUtilization instead`,
       });
-    if ((spec.gpu?.count ?? 0) === 0) problems.push({ path: "spec.autoscaling.target.gpuUtilization", message: "needs gpu.count > 0" });
   }
-  if (a.minReplicas === 0) {
-    if (!config.keda.enabled)
-      problems.push({ path: "spec.autoscaling.minReplicas", message: `scaling to zero needs KEDA;${kedaMissing}: use minReplicas >= 1` });
-    else if (!needsKeda)
-      problems.push({
-        path: "spec.autoscaling.minReplicas",
-        message: "scaling to zero needs an inFlightRequests or gpuUtilization target (CPU and raw metrics cannot wake a scaled-to-zero service)",
-      });
-  }
-  if (target.cpuUtilization !== undefined && spec.resources?.requests?.cpu === undefined) {
-    problems.push({ path: "spec.resources.requests.cpu", message: "cpuUtilization is a percentage of the CPU request: set spec.resources.requests.cpu" });
-  }
-  return { kind: needsKeda || a.minReplicas === 0 ? "keda" : "hpa", problems };
+  return { kind: needsKeda ? "keda" : "hpa", problems };
 }
 
 const scaleTargetRef = (rc: RenderContext) => ({ apiVersion: "apps/v1", kind: "Deployment", name: rc.names.deployment });
@@ -124,7 +109,6 @@ export function scaledObject(rc: RenderContext): ScaledObject {
       minReplicaCount: a.minReplicas,
       maxReplicaCount: a.maxReplicas,
       pollingInterval: 15,
-      cooldownPeriod: COOLDOWN_SECONDS,
       ...(a.behavior ? { advanced: { horizontalPodAutoscalerConfig: { behavior: a.behavior as V2HorizontalPodAutoscalerBehavior } } } : {}),
       triggers,
     },

@@ -86,7 +86,6 @@ function specProblems(ms: ModelService, spec: ModelServiceSpec, config: Operator
   const problems: Problem[] = [];
   if (!ms.metadata.uid) problems.push({ path: "metadata.uid", message: "is required to own the children (set by the API server)" });
   const gpuCount = spec.gpu?.count ?? 0;
-  if (spec.gpu?.minMemoryMiB !== undefined && gpuCount === 0) problems.push({ path: "spec.gpu.minMemoryMiB", message: "needs gpu.count > 0" });
   const gpuResource = gpuResourceName(spec, config);
   for (const field of ["requests", "limits"] as const) {
     if (spec.resources?.[field]?.[gpuResource] !== undefined) {

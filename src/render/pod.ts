@@ -86,6 +86,12 @@ function probes(rc: RenderContext): Pick<V1Container, "startupProbe" | "readines
   };
 }
 
+/** Baseline hardening every engine image tolerates (most run as root, so runAsNonRoot is left to the user's image). */
+const hardened = (c: V1Container): V1Container => ({
+  ...c,
+  securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+});
+
 function engineContainer(rc: RenderContext, shm: boolean): V1Container {
   const { spec, engine, engineCtx, parts } = rc;
   const requests = quantities(spec.resources?.requests);
@@ -139,14 +145,17 @@ export function podTemplate(rc: RenderContext): V1PodTemplateSpec {
     spec: {
       // Service links inject env like VLLM_PORT for a Service named "vllm", which breaks vLLM.
       enableServiceLinks: false,
+      // Engines run model code (custom architectures, pickles): no API credentials, no privileges.
+      automountServiceAccountToken: false,
+      securityContext: { seccompProfile: { type: "RuntimeDefault" } },
       ...(scheduling.priorityClassName ? { priorityClassName: scheduling.priorityClassName } : {}),
       ...(scheduling.runtimeClassName ? { runtimeClassName: scheduling.runtimeClassName } : {}),
       ...(scheduling.nodeSelector && Object.keys(scheduling.nodeSelector).length ? { nodeSelector: { ...scheduling.nodeSelector } } : {}),
       ...(affinity ? { affinity } : {}),
       ...(tolerations.length ? { tolerations } : {}),
       terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
-      ...(rc.parts.initContainers.length ? { initContainers: rc.parts.initContainers } : {}),
-      containers: [engineContainer(rc, shmSize !== undefined)],
+      ...(rc.parts.initContainers.length ? { initContainers: rc.parts.initContainers.map(hardened) } : {}),
+      containers: [hardened(engineContainer(rc, shmSize !== undefined))],
       ...(volumes.length ? { volumes } : {}),
     },
   };

@@ -392,28 +392,21 @@ describe("replicas, rollout and autoscaling", () => {
   it.each([
     [{ minReplicas: 1, maxReplicas: 4, target: { inFlightRequests: 16 } }, "spec.autoscaling.target.inFlightRequests"],
     [{ minReplicas: 1, maxReplicas: 4, target: { gpuUtilization: 70 } }, "spec.autoscaling.target.gpuUtilization"],
-    [{ minReplicas: 0, maxReplicas: 4, target: { cpuUtilization: 70 } }, "spec.autoscaling.minReplicas"],
   ])("without KEDA %j is an invalid spec", (autoscaling, path) => {
     const problems = problemsOf(() => render(ms({ gpu: { count: 1 }, resources: { requests: { cpu: "1" } }, autoscaling }), defaultOperatorConfig));
     expect(problems.map((p) => p.path)).toContain(path);
     expect(problems.find((p) => p.path === path)?.message).toMatch(/KEDA/);
   });
 
-  it("cpuUtilization needs a CPU request", () => {
-    expect(problemsOf(() => render(ms({ autoscaling: { minReplicas: 1, maxReplicas: 2, target: { cpuUtilization: 50 } } }), defaultOperatorConfig))).toEqual([
-      { path: "spec.resources.requests.cpu", message: expect.stringContaining("CPU request") },
-    ]);
-  });
-
-  it("with KEDA, inFlightRequests renders a ScaledObject on the engine's metric and can scale to zero", () => {
-    const out = render(ms({ autoscaling: { minReplicas: 0, maxReplicas: 3, target: { inFlightRequests: 8 } } }), kedaConfig);
+  it("with KEDA, inFlightRequests renders a ScaledObject on the engine's metric", () => {
+    const out = render(ms({ autoscaling: { minReplicas: 1, maxReplicas: 3, target: { inFlightRequests: 8 } } }), kedaConfig);
     expect(out.hpa).toBeUndefined();
     expect(out.pdb).toBeUndefined();
     expect(out.deployment.spec).not.toHaveProperty("replicas");
     const so = out.scaledObject;
     expect(so?.apiVersion).toBe("keda.sh/v1alpha1");
     expect(so?.spec.scaleTargetRef.name).toBe("demo");
-    expect(so?.spec.minReplicaCount).toBe(0);
+    expect(so?.spec.minReplicaCount).toBe(1);
     expect(so?.spec.maxReplicaCount).toBe(3);
     const trigger = so?.spec.triggers[0];
     expect(trigger?.type).toBe("prometheus");
@@ -422,15 +415,13 @@ describe("replicas, rollout and autoscaling", () => {
     expect(trigger?.metadata.serverAddress).toBe(kedaConfig.keda.prometheusAddress);
   });
 
-  it("with KEDA, engines without an in-flight metric and GPU targets without GPUs are invalid", () => {
+  it("with KEDA, engines without an in-flight metric are invalid; GPU targets use DCGM", () => {
     const ollama = ms({
       model: { uri: "ollama://x" },
       engine: { type: "Ollama" },
       autoscaling: { minReplicas: 1, maxReplicas: 3, target: { inFlightRequests: 8 } },
     });
     expect(problemsOf(() => render(ollama, kedaConfig))[0]?.message).toMatch(/Ollama exports no in-flight/);
-    const cpuOnly = ms({ autoscaling: { minReplicas: 1, maxReplicas: 3, target: { gpuUtilization: 80 } } });
-    expect(problemsOf(() => render(cpuOnly, kedaConfig))[0]?.message).toMatch(/gpu.count/);
     const gpu = render(ms({ gpu: { count: 1 }, autoscaling: { minReplicas: 1, maxReplicas: 3, target: { gpuUtilization: 80 } } }), kedaConfig);
     expect(gpu.scaledObject?.spec.triggers[0]).toMatchObject({ metricType: "Value", metadata: { threshold: "80" } });
   });
@@ -542,18 +533,12 @@ describe("children", () => {
         ms({
           model: { uri: "hf://a/b" },
           engine: { type: "Triton" },
-          gpu: { count: 0, minMemoryMiB: 10 },
-          autoscaling: { minReplicas: 0, maxReplicas: 1, target: { inFlightRequests: 1 } },
+          autoscaling: { minReplicas: 1, maxReplicas: 1, target: { inFlightRequests: 1 } },
         }),
         defaultOperatorConfig,
       ),
     );
-    expect(problems.map((p) => p.path).sort()).toEqual([
-      "spec.autoscaling.minReplicas",
-      "spec.autoscaling.target.inFlightRequests",
-      "spec.gpu.minMemoryMiB",
-      "spec.model.uri",
-    ]);
+    expect(problems.map((p) => p.path).sort()).toEqual(["spec.autoscaling.target.inFlightRequests", "spec.model.uri"]);
   });
 });
 
@@ -564,5 +549,16 @@ describe("spec generation on the Deployment", () => {
     const { deployment } = render(m, defaultOperatorConfig);
     expect(deployment.metadata?.annotations?.["modelservice.dev/generation"]).toBe("7");
     expect(deployment.spec?.template.metadata?.annotations?.["modelservice.dev/generation"]).toBeUndefined();
+  });
+});
+
+describe("pod hardening", () => {
+  it("gives engine pods no API token and no privilege escalation, in every container", () => {
+    const d = render(ms({ model: { uri: "s3://bucket-a/llama" }, cache: { size: "10Gi" } }), defaultOperatorConfig).deployment;
+    expect(podSpec(d).automountServiceAccountToken).toBe(false);
+    expect(podSpec(d).securityContext?.seccompProfile?.type).toBe("RuntimeDefault");
+    const containers = [...(podSpec(d).initContainers ?? []), ...podSpec(d).containers];
+    expect(containers.map((c) => c.name)).toEqual(["model-download", "engine"]);
+    for (const c of containers) expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
   });
 });

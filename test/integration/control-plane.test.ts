@@ -193,6 +193,19 @@ describe("the ModelService CRD", () => {
     ],
     ["an unknown engine type", modelService("bad-engine", { engine: { type: "llama.cpp" } }), "spec.engine.type: Unsupported value"],
     ["a malformed model URI", modelService("bad-uri", { model: { uri: "http://example.com/model" } }), "spec.model.uri"],
+    ["a negative integer maxSurge", modelService("neg-surge", { rollout: { maxSurge: -1 } }), "must not be negative"],
+    ["a negative sharedMemory", modelService("neg-shm", { sharedMemory: "-1Gi" }), "spec.sharedMemory"],
+    [
+      "scale to zero",
+      modelService("zero", { autoscaling: { minReplicas: 0, maxReplicas: 2, target: { cpuUtilization: 80 } } }),
+      "spec.autoscaling.minReplicas",
+    ],
+    ["GPU memory without GPUs", modelService("mem-no-gpu", { gpu: { count: 0, minMemoryMiB: 1000 } }), "gpu.minMemoryMiB needs gpu.count > 0"],
+    [
+      "a CPU utilisation target without a CPU request",
+      modelService("cpu-no-request", { autoscaling: { minReplicas: 1, maxReplicas: 2, target: { cpuUtilization: 80 } } }),
+      "autoscaling.target.cpuUtilization is a percentage of the CPU request",
+    ],
   ])("rejects %s", async (_what, body, message) => {
     expect(await rejection(body)).toContain(message);
   });
