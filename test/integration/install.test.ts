@@ -204,17 +204,17 @@ image: {digest: "sha256:${"a".repeat(64)}"}
   describe("RBAC", () => {
     const operatorRules: Rule[] = [
       { apiGroups: ["modelservice.dev"], resources: ["modelservices"], verbs: ["get", "list", "watch"] },
-      { apiGroups: ["modelservice.dev"], resources: ["modelservices/status"], verbs: ["get", "update", "patch"] },
-      { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] },
+      { apiGroups: ["modelservice.dev"], resources: ["modelservices/status"], verbs: ["get", "patch"] },
+      { apiGroups: ["modelservice.dev"], resources: ["modelservices/finalizers"], verbs: ["update"] },
+      { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "list", "watch", "create", "patch", "delete"] },
       { apiGroups: ["apps"], resources: ["replicasets"], verbs: ["get", "list", "watch"] },
-      { apiGroups: [""], resources: ["services", "persistentvolumeclaims"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] },
+      { apiGroups: [""], resources: ["services", "persistentvolumeclaims"], verbs: ["get", "list", "watch", "create", "patch", "delete"] },
       { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
-      { apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] },
-      { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] },
+      { apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], verbs: ["get", "list", "watch", "create", "patch", "delete"] },
+      { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: ["get", "list", "watch", "create", "patch", "delete"] },
       { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
-      { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },
     ];
-    const kedaRule: Rule = { apiGroups: ["keda.sh"], resources: ["scaledobjects"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] };
+    const kedaRule: Rule = { apiGroups: ["keda.sh"], resources: ["scaledobjects"], verbs: ["get", "list", "watch", "create", "patch", "delete"] };
     const leaseRules: Rule[] = [{ apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] }];
     const rbacKinds = new Set(["ClusterRole", "Role"]);
     const roles = (objs: K8sObject[]) => objs.filter((o) => rbacKinds.has(o.kind)) as (K8sObject & { rules: Rule[] })[];
