@@ -7,25 +7,41 @@
 -- Reconciling and Stalled, phase):
 --   Progressing  no status yet, status or Ready older than metadata.generation, Reconciling=True,
 --                or Ready=False while the model is on its way (Pending, Scheduling, Loading, ...)
---   Degraded     Stalled=True, phase Failed, or Ready=False with a failure reason (below)
+--                or waits for the cluster (a waiting reason, below) and Stalled is not True
+--   Degraded     Stalled=True, or Ready=False with a failure reason (below), or phase Failed with
+--                a reason not listed below (from a newer operator)
 --   Suspended    Ready=True with reason ScaledToZero (KEDA scaled it to zero; healthy but idle)
 --   Healthy      Ready=True for the current generation
 -- The message is the Ready condition's message, so the Argo CD UI says why.
 local hs = {}
 
--- Ready=False reasons that need someone to act; any other reason counts as still progressing.
+-- Ready=False reasons, kept equal to src/status/reasons.ts by test/unit/argocd-health.test.ts.
+-- Failure reasons: replicas cannot run until someone acts (fix the spec, the image, the Secret,
+-- the memory limit, the startup budget), so Degraded at once, even while Reconciling.
 local failureReasons = {
-  InsufficientGPU = true,
-  NoMatchingNode = true,
-  TaintNotTolerated = true,
-  QuotaExceeded = true,
-  ImagePullFailed = true,
-  CrashLoop = true,
-  OOMKilled = true,
-  CredentialsMissing = true,
-  StartupTimeout = true,
   InvalidSpec = true,
-  Failed = true,
+  ApplyFailed = true,
+  NameConflict = true,
+  CredentialsMissing = true,
+  ContainerConfigError = true,
+  ImagePullFailed = true,
+  OOMKilled = true,
+  CrashLoop = true,
+  ContainerStartFailed = true,
+  StartupTimeout = true,
+  PodCreationFailed = true,
+  ProgressDeadlineExceeded = true,
+}
+-- Waiting reasons: replicas wait for the cluster (free GPUs, a matching or tolerated node, quota
+-- that other workloads release; the cluster autoscaler may be adding nodes). Progressing, like a
+-- Pending Pod or a Deployment within its progress deadline in Argo CD; Degraded once the operator
+-- sets Stalled=True (the Deployment's progress deadline, i.e. the startup budget, ran out).
+local waitingReasons = {
+  QuotaExceeded = true,
+  InsufficientGPU = true,
+  TaintNotTolerated = true,
+  NoMatchingNode = true,
+  Unschedulable = true,
 }
 
 local function conditionMessage(c, fallback)
@@ -83,7 +99,7 @@ if generation ~= nil and ready.observedGeneration ~= nil and ready.observedGener
   return hs
 end
 
-if ready.status == "False" and (status.phase == "Failed" or failureReasons[ready.reason] == true) then
+if ready.status == "False" and waitingReasons[ready.reason] ~= true and (failureReasons[ready.reason] == true or status.phase == "Failed") then
   hs.status = "Degraded"
   hs.message = conditionMessage(ready, tostring(ready.reason))
   return hs

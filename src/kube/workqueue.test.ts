@@ -1,5 +1,5 @@
 import pino from "pino";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { runWorkers, WorkQueue } from "./workqueue.ts";
 
 const logger = pino({ level: "silent" });
@@ -39,12 +39,29 @@ function fakeQueue(opts: ConstructorParameters<typeof WorkQueue<string>>[0] = {}
   return { q, clock };
 }
 
+/**
+ * Lets every pending promise continuation run (workers taking keys, handlers starting, done()),
+ * without waiting for any timer: setImmediate runs only once the microtask queue is empty.
+ */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 3; i++) await new Promise<void>((r) => setImmediate(r));
+}
+
 /** get() that must already be ready (no waiting) */
 async function getNow(q: WorkQueue<string>): Promise<string | undefined> {
   const marker = Symbol("pending");
-  const r = await Promise.race([q.get(), new Promise<typeof marker>((res) => setTimeout(() => res(marker), 20))]);
+  const r = await Promise.race([q.get(), settle().then(() => marker)]);
   if (r === marker) throw new Error("get() did not return at once");
   return r as string | undefined;
+}
+
+/** A promise to resolve by hand: a handler that runs until the test lets it finish. */
+function gate(): { promise: Promise<void>; open: () => void } {
+  let open = () => {};
+  const promise = new Promise<void>((r) => {
+    open = r;
+  });
+  return { promise, open };
 }
 
 describe("WorkQueue", () => {
@@ -74,7 +91,7 @@ describe("WorkQueue", () => {
     const p = q.get().then((x) => {
       second = x;
     });
-    await new Promise((r) => setTimeout(r, 10));
+    await settle();
     expect(second).toBeUndefined(); // not given out while processing
     q.done("a");
     await p;
@@ -220,7 +237,7 @@ describe("WorkQueue", () => {
     });
     q.shutDown();
     q.done("a");
-    await new Promise((r) => setTimeout(r, 5));
+    await settle();
     expect(drained).toBe(false);
     q.done("b");
     await d;
@@ -239,57 +256,91 @@ describe("WorkQueue", () => {
     expect(waits).toEqual([7]);
   });
 
-  it("real timers: addAfter delivers after roughly the delay", async () => {
-    const q = new WorkQueue<string>();
-    const t0 = Date.now();
-    q.addAfter("a", 30);
-    expect(await q.get()).toBe("a");
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(25);
-    q.shutDown();
+  it("default timer: addAfter arms a real timer with the computed delay, and the key arrives", async () => {
+    // The clock is injected (so the delay handed to setTimeout is exact); the timer is the
+    // default one, i.e. Node's setTimeout.
+    let t = 1_000_000;
+    const armed: number[] = [];
+    const real = globalThis.setTimeout;
+    const spy = vi.spyOn(globalThis, "setTimeout").mockImplementation(((fn: () => void, ms?: number) => {
+      armed.push(ms ?? 0);
+      return real(fn, 0);
+    }) as typeof setTimeout);
+    try {
+      const q = new WorkQueue<string>({ now: () => t });
+      q.addAfter("a", 30);
+      expect(armed).toEqual([30]);
+      expect(q.len()).toBe(0);
+      expect(q.delayedLen()).toBe(1);
+      t += 30; // the delay has passed when the timer fires
+      expect(await q.get()).toBe("a");
+      expect(q.delayedLen()).toBe(0);
+      q.shutDown();
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
 
 describe("runWorkers", () => {
   it("never runs one key in two workers at once, and re-runs a key added while it ran", async () => {
-    const q = new WorkQueue<string>();
+    const { q } = fakeQueue();
     const running = new Set<string>();
-    let maxConcurrentSameKey = 0;
+    let sameKeyTwice = false;
     let maxConcurrent = 0;
     const runs = new Map<string, number>();
+    const gates = new Map<string, { promise: Promise<void>; open: () => void }>();
     const handle = async (key: string) => {
-      if (running.has(key)) maxConcurrentSameKey = 2;
+      if (running.has(key)) sameKeyTwice = true;
       running.add(key);
       maxConcurrent = Math.max(maxConcurrent, running.size);
       runs.set(key, (runs.get(key) ?? 0) + 1);
       if (key === "a" && runs.get("a") === 1) q.add("a"); // re-added while processing
-      await new Promise((r) => setTimeout(r, 10));
+      const g = gate();
+      gates.set(key, g);
+      await g.promise;
       running.delete(key);
     };
     const done = runWorkers(q, 4, handle, logger);
+    await settle(); // all four workers wait in get()
     for (const k of ["a", "b", "c", "a", "b"]) q.add(k);
-    await new Promise((r) => setTimeout(r, 80));
+    await settle();
+    // idle workers took a, b, c at once; the second a and b arrived while they ran (dirty, deduped
+    // with a's own re-add), so they wait for done() and no fourth worker may take them
+    expect([...running].sort()).toEqual(["a", "b", "c"]);
+    expect(q.len()).toBe(0);
+    expect(q.processingLen()).toBe(3);
+    expect(Object.fromEntries(runs)).toEqual({ a: 1, b: 1, c: 1 });
+
+    gates.get("a")?.open();
+    await settle();
+    expect(runs.get("a")).toBe(2); // re-run once, after the first run finished
+    expect(running.has("a")).toBe(true);
+    for (const k of ["a", "b", "c"]) gates.get(k)?.open();
+    await settle();
+    expect(runs.get("b")).toBe(2);
+    for (const k of ["a", "b"]) gates.get(k)?.open();
+    await settle();
+    expect(running.size).toBe(0);
+    expect(q.processingLen()).toBe(0);
     q.shutDown();
     await done;
-    expect(maxConcurrentSameKey).toBe(0);
-    expect(maxConcurrent).toBeGreaterThan(1);
-    // idle workers take a, b, c at once; the second a and b arrive while they run (dirty, deduped
-    // with a's own re-add) and run once more after done()
-    expect(runs.get("a")).toBe(2);
-    expect(runs.get("b")).toBe(2);
-    expect(runs.get("c")).toBe(1);
+    expect(sameKeyTwice).toBe(false);
+    expect(maxConcurrent).toBe(3);
+    expect(Object.fromEntries(runs)).toEqual({ a: 2, b: 2, c: 1 });
   });
 
-  it("on throw: rate-limited requeue; on success: forget; requeueAfterMs re-adds later", async () => {
-    const q = new WorkQueue<string>({ baseDelayMs: 5, qps: 0 });
+  it("on throw: rate-limited requeue with doubling backoff; on success: forget; requeueAfterMs re-adds later", async () => {
+    const { q, clock } = fakeQueue({ baseDelayMs: 5, qps: 0 });
+    const start = clock.now();
     const calls: { key: string; requeues: number; at: number }[] = [];
-    const t0 = Date.now();
     let fails = 3;
     let periodic = 0;
     const done = runWorkers(
       q,
       2,
       async (key) => {
-        calls.push({ key, requeues: q.numRequeues(key), at: Date.now() - t0 });
+        calls.push({ key, requeues: q.numRequeues(key), at: clock.now() - start });
         if (key === "flaky" && fails-- > 0) throw new Error("boom");
         if (key === "periodic" && periodic++ < 1) return { requeueAfterMs: 40 };
         return undefined;
@@ -298,34 +349,58 @@ describe("runWorkers", () => {
     );
     q.add("flaky");
     q.add("periodic");
-    await new Promise((r) => setTimeout(r, 200));
+    await settle();
+    // step the fake clock 1 ms at a time, letting the workers run after each step
+    for (let i = 0; i < 100; i++) {
+      clock.advance(1);
+      await settle();
+    }
     q.shutDown();
     await done;
     const flaky = calls.filter((c) => c.key === "flaky");
     expect(flaky.map((c) => c.requeues)).toEqual([0, 1, 2, 3]);
+    // retried after 5, 10 and 20 ms: base 5 ms doubling per failure
+    expect(flaky.map((c) => c.at)).toEqual([0, 5, 15, 35]);
     expect(q.numRequeues("flaky")).toBe(0); // forgotten after the success
     const per = calls.filter((c) => c.key === "periodic");
-    expect(per.length).toBe(2);
-    expect((per[1]?.at ?? 0) - (per[0]?.at ?? 0)).toBeGreaterThanOrEqual(35);
+    expect(per.map((c) => c.at)).toEqual([0, 40]);
+    expect(clock.pending()).toBe(0);
   });
 
-  it("graceful shutdown: runWorkers resolves after the keys in hand are done", async () => {
-    const q = new WorkQueue<string>();
+  it("graceful shutdown: drain and runWorkers resolve only after the keys in hand are done", async () => {
+    const { q } = fakeQueue();
+    const g = gate();
+    let started = false;
     let finished = false;
     const done = runWorkers(
       q,
       1,
       async () => {
-        await new Promise((r) => setTimeout(r, 30));
+        started = true;
+        await g.promise;
         finished = true;
       },
       logger,
     );
     q.add("a");
-    await new Promise((r) => setTimeout(r, 5));
+    await settle();
+    expect(started).toBe(true);
     q.shutDown();
-    await q.drain();
+    let drained = false;
+    let exited = false;
+    const d = q.drain().then(() => {
+      drained = true;
+    });
+    void done.then(() => {
+      exited = true;
+    });
+    await settle();
+    expect(drained).toBe(false);
+    expect(exited).toBe(false);
+    g.open();
+    await d;
     expect(finished).toBe(true);
     await done;
+    expect(exited).toBe(true);
   });
 });

@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { lauxlib, lua, lualib, to_luastring } from "fengari";
 import { describe, expect, it } from "vitest";
+import { FAILURE_REASONS, PRECEDENCE, REASONS, WAITING_REASONS } from "../../src/status/reasons.ts";
 
 const SCRIPT = readFileSync(fileURLToPath(new URL("../../charts/modelservice-operator/argocd-health.lua", import.meta.url)), "utf8");
 
@@ -160,10 +161,6 @@ describe("Argo CD health check", () => {
   });
 
   it.each([
-    ["InsufficientGPU", "0/3 nodes have 2 free nvidia.com/gpu (asked 2, most free on one node: 1)"],
-    ["NoMatchingNode", "No node has nvidia.com/gpu.product in [NVIDIA-H100-80GB-HBM3]"],
-    ["TaintNotTolerated", "Nodes with free GPUs carry taint dedicated=training:NoSchedule"],
-    ["QuotaExceeded", "exceeded quota: gpu-quota, requested: requests.nvidia.com/gpu=2"],
     ["ImagePullFailed", "Back-off pulling image vllm/vllm-openai:v9"],
     ["CrashLoop", "engine exited with code 1 (3 restarts)"],
     ["OOMKilled", "engine was OOMKilled (limit 32Gi)"],
@@ -174,7 +171,31 @@ describe("Argo CD health check", () => {
     expect(health(msvc({ ...status, phase: "Degraded" }))).toEqual({ status: "Degraded", message });
   });
 
-  it("is Degraded when the phase is Failed whatever the reason", () => {
+  it.each([
+    ["InsufficientGPU", "Scheduling", "0/3 nodes have 2 free nvidia.com/gpu (asked 2, most free on one node: 1)"],
+    ["NoMatchingNode", "Scheduling", "No node has nvidia.com/gpu.product in [NVIDIA-H100-80GB-HBM3]"],
+    ["TaintNotTolerated", "Scheduling", "Nodes with free GPUs carry taint dedicated=training:NoSchedule"],
+    ["Unschedulable", "Scheduling", "0/3 nodes are available: 3 Insufficient memory"],
+    // the operator's phase is Failed for a quota, but quota comes free when other workloads shrink
+    ["QuotaExceeded", "Failed", "exceeded quota: gpu-quota, requested: requests.nvidia.com/gpu=2"],
+  ])("is Progressing, with the reason's message, while waiting for the cluster (%s) and not Stalled", (reason, phase, message) => {
+    const status = conditions(cond("Ready", "False", reason, message), cond("Reconciling", "True", reason, message), cond("Stalled", "False", reason, ""));
+    expect(health(msvc({ ...status, phase }))).toEqual({ status: "Progressing", message });
+  });
+
+  it("is Degraded once a wait for the cluster is Stalled (the progress deadline ran out)", () => {
+    const status = conditions(
+      cond("Ready", "False", "InsufficientGPU", "1 replica waits for 2 free nvidia.com/gpu; the rollout made no progress within 40m"),
+      cond("Reconciling", "False", "ProgressDeadlineExceeded", ""),
+      cond("Stalled", "True", "ProgressDeadlineExceeded", "the rollout made no progress within the Deployment's deadline of 40m"),
+    );
+    expect(health(msvc({ ...status, phase: "Scheduling" }))).toEqual({
+      status: "Degraded",
+      message: "the rollout made no progress within the Deployment's deadline of 40m",
+    });
+  });
+
+  it("is Degraded when the phase is Failed and the reason is not one it knows (a newer operator)", () => {
     expect(health(msvc({ ...conditions(cond("Ready", "False", "Whatever", "it broke")), phase: "Failed" }))).toEqual({
       status: "Degraded",
       message: "it broke",
@@ -192,6 +213,46 @@ describe("Argo CD health check", () => {
   it("handles a ModelService without metadata.generation", () => {
     const obj = { ...msvc(conditions(cond("Ready", "True", "Ready", "serving"))), metadata: { name: "llama" } };
     expect(health(obj).status).toBe("Healthy");
+  });
+
+  describe("stays in step with src/status/reasons.ts", () => {
+    // The script's `local failureReasons = { A = true, ... }` and `local waitingReasons = { ... }`.
+    const luaTable = (name: string): string[] => {
+      const m = new RegExp(`local ${name} = \\{([^}]*)\\}`).exec(SCRIPT.replace(/--.*$/gm, ""));
+      if (!m?.[1]) throw new Error(`no table ${name} in argocd-health.lua`);
+      return [...m[1].matchAll(/(\w+)\s*=\s*true/g)].map((x) => x[1] as string);
+    };
+    const luaFailure = luaTable("failureReasons");
+    const luaWaiting = luaTable("waitingReasons");
+    // Waits for the cluster: Progressing until Stalled. QuotaExceeded is a failure for the phase
+    // (nothing can be created) but never stalls by itself (other workloads release quota).
+    const expectedWaiting = new Set<string>([...WAITING_REASONS, REASONS.QuotaExceeded]);
+    const sorted = (xs: Iterable<string>) => [...xs].sort();
+
+    it("the Lua lists name exactly the TS failure and waiting reasons, each once", () => {
+      expect(sorted([...luaFailure, ...luaWaiting])).toEqual(sorted(new Set([...FAILURE_REASONS, ...WAITING_REASONS])));
+      expect(sorted(luaWaiting)).toEqual(sorted(expectedWaiting));
+      expect(sorted(luaFailure)).toEqual(sorted([...FAILURE_REASONS].filter((r) => !expectedWaiting.has(r))));
+      expect(new Set(luaFailure).size).toBe(luaFailure.length);
+      expect(new Set(luaWaiting).size).toBe(luaWaiting.length);
+    });
+
+    it("the Lua lists name only reasons the operator writes", () => {
+      const known = new Set<string>(Object.values(REASONS));
+      expect([...luaFailure, ...luaWaiting].filter((r) => !known.has(r))).toEqual([]);
+    });
+
+    // Every Ready=False reason the operator can write, through the script: failures are Degraded even
+    // while Reconciling; waits are Progressing until Stalled; work in progress is Progressing.
+    const readyFalse = [...new Set<string>([...PRECEDENCE, ...FAILURE_REASONS, ...WAITING_REASONS])];
+    it.each(readyFalse)("Ready=False %s maps as documented", (reason) => {
+      const phase = FAILURE_REASONS.has(reason) ? "Failed" : WAITING_REASONS.has(reason) ? "Scheduling" : "Pending";
+      const status = conditions(cond("Ready", "False", reason, `because ${reason}`), cond("Reconciling", "True", reason, "working"));
+      const want = FAILURE_REASONS.has(reason) && !expectedWaiting.has(reason) ? "Degraded" : "Progressing";
+      expect(health(msvc({ ...status, phase })).status).toBe(want);
+      const stalled = conditions(cond("Ready", "False", reason, `because ${reason}`), cond("Stalled", "True", reason, "stuck"));
+      expect(health(msvc({ ...stalled, phase })).status).toBe("Degraded");
+    });
   });
 
   it("uses no library Argo CD does not open (string, math, os, io, utf8, coroutine, debug)", () => {
