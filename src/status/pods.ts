@@ -119,9 +119,17 @@ function probeKill(events: CoreV1Event[], container: string, t?: V1ContainerStat
   return kill;
 }
 
-/** The scheduler's summary: the message without the preemption part. */
+/**
+ * The scheduler's summary: the message without what its PostFilter plugins append — the
+ * preemption attempt ("preemption: ...") and dynamic resource allocation's "no new claims to
+ * deallocate" (on by default, seen with Kubernetes 1.36), which say nothing about why the pod does not fit.
+ */
 export function schedulerSummary(message: string): string {
-  return quote(message.split(/\s*preemption:/i)[0]?.replace(/\.\s*$/, ""), 400);
+  const summary = message
+    .split(/\s*preemption:/i)[0]
+    ?.replace(/\s*no new claims to deallocate,?\s*$/i, "")
+    .replace(/\.\s*$/, "");
+  return quote(summary, 400);
 }
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
