@@ -5,7 +5,8 @@
 // - the leader renews every retryPeriod; if no renewal succeeded for renewDeadline it aborts the
 //   signal given to onStartedLeading (the caller must stop writing) and run() resolves;
 // - release() gives the lease up (holderIdentity "", leaseDurationSeconds 1) so a successor
-//   takes over within about one retryPeriod.
+//   takes over within about one retryPeriod; abandon() stops without giving it up (a crash), so a
+//   successor waits for the lease to expire.
 // renewDeadline < leaseDuration guarantees the old leader stops before anyone else may start.
 
 import type { Logger } from "pino";
@@ -62,6 +63,7 @@ export class LeaderElector {
   private leadCtl: AbortController | undefined;
   private inflight: Promise<unknown> = Promise.resolve();
   private running = false;
+  private abandoned = false;
 
   constructor(opts: LeaderElectorOptions) {
     this.client = opts.client;
@@ -173,6 +175,23 @@ export class LeaderElector {
     }
   }
 
+  /**
+   * Stops campaigning and renewing at once WITHOUT giving the lease up, as if the process had died:
+   * the lease stays held by this identity until it expires (leaseDuration after its last renewal),
+   * then a successor takes over. Aborts the leading signal (the caller must stop writing) and
+   * makes run() resolve. A renewal already in flight may still land. For tests and crash drills;
+   * a graceful shutdown calls release().
+   */
+  abandon(): void {
+    if (this.stopCtl.signal.aborted) return;
+    this.abandoned = true;
+    this.stopCtl.abort();
+    if (!this.leader) return;
+    this.log.info("abandoning the leader lease without releasing it");
+    this.leadCtl?.abort(new Error("leadership abandoned"));
+    this.setLeader(false);
+  }
+
   // ---------------------------------------------------------------------------------------
 
   private lose(why: string): void {
@@ -213,7 +232,8 @@ export class LeaderElector {
     const p = this.tryAcquireOrRenew(timeoutMs).then(
       (ok) => {
         // Become leader in the same tick as the write, so a concurrent release() sees it.
-        if (ok && !this.leader && !this.leadCtl) this.setLeader(true);
+        // (Not after abandon(): an acquisition that lands then is simply never renewed.)
+        if (ok && !this.leader && !this.leadCtl && !this.abandoned) this.setLeader(true);
         return ok;
       },
       (err) => {
