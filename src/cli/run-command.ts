@@ -17,6 +17,8 @@ export type StartOptions = Partial<OperatorOptions> & {
   identity?: string;
   /** Informer relist period (tests shorten it). */
   relistPeriodMs?: number;
+  /** Informer watch stall timeout (tests shorten it; default 90 s). */
+  stallTimeoutMs?: number;
 };
 
 export type RunningOperator = {
@@ -51,6 +53,7 @@ export async function startOperator(input: StartOptions = {}): Promise<RunningOp
     recorder,
     metrics,
     relistPeriodMs: input.relistPeriodMs,
+    stallTimeoutMs: input.stallTimeoutMs,
   });
 
   let leading = false;
@@ -131,7 +134,7 @@ export async function startOperator(input: StartOptions = {}): Promise<RunningOp
   const kill = () => {
     stopped ??= (async () => {
       // As if the process died: stop renewing without giving the lease up, stop everything.
-      (elector as unknown as { stopCtl?: AbortController } | undefined)?.stopCtl?.abort();
+      elector?.abandon();
       shutdown.abort();
       controller.stop();
       await http.close();

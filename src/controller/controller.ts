@@ -6,7 +6,7 @@ import type { Logger } from "pino";
 import { API_VERSION, PLURAL } from "../api/schema.ts";
 import type { ModelService } from "../api/types.ts";
 import type { OperatorConfig } from "../config/operator-config.ts";
-import type { KubeClient } from "../kube/client.ts";
+import { isApiError, type KubeClient } from "../kube/client.ts";
 import type { EventRecorder } from "../kube/events.ts";
 import { Informer } from "../kube/informer.ts";
 import { runWorkers, WorkQueue } from "../kube/workqueue.ts";
@@ -27,9 +27,16 @@ export type ControllerOptions = {
   metrics?: OperatorMetrics;
   /** Informer relist period (default: the informer's own). */
   relistPeriodMs?: number;
+  /** Informer watch stall timeout (default: the informer's own, 90 s). */
+  stallTimeoutMs?: number;
+  /** Requeue delay of a ModelService with a name conflict (default 60 s; tests shorten it). */
+  nameConflictRequeueMs?: number;
 };
 
 const NAMED_SELECTOR = NAME_LABEL; // "exists"
+
+/** Why a ModelService that needs a ScaledObject cannot get one. */
+export const KEDA_NOT_SERVED = "KEDA is enabled in the operator config but the keda.sh/v1alpha1 ScaledObject API is not served";
 
 export class Controller {
   readonly modelServices: Informer<ModelService>;
@@ -42,6 +49,8 @@ export class Controller {
   #seenReady = new Set<string>();
   #started = false;
   #reconciles = 0;
+  /** Child kinds whose API the cluster does not serve (kind → why); their informers are not started. */
+  #unavailable = new Map<string, string>();
 
   constructor(opts: ControllerOptions) {
     this.#opts = opts;
@@ -51,6 +60,7 @@ export class Controller {
       namespaces,
       logger: logger.child({ informer: resource }),
       ...(opts.relistPeriodMs !== undefined ? { relistPeriodMs: opts.relistPeriodMs } : {}),
+      ...(opts.stallTimeoutMs !== undefined ? { stallTimeoutMs: opts.stallTimeoutMs } : {}),
       onRestart: (reason: string) => metrics?.watchRestarts.inc({ resource, reason }),
     });
     this.modelServices = new Informer<ModelService>({ ...common(PLURAL), apiVersion: API_VERSION, plural: PLURAL });
@@ -70,16 +80,20 @@ export class Controller {
     this.modelServices.onEvent((_type, obj) => {
       if (obj.metadata?.name) this.enqueue(keyOf(obj.metadata.namespace, obj.metadata.name));
     });
-    const byOwner = (_type: string, obj: KubernetesObject, old?: KubernetesObject) => {
-      const key = ownerKey(obj);
-      if (key) this.enqueue(key);
-      // A label or owner change moves an object between ModelServices: tell the old one too.
-      const oldKey = old ? ownerKey(old) : undefined;
-      if (oldKey && oldKey !== key) this.enqueue(oldKey);
-    };
-    for (const c of this.children) c.informer.onEvent(byOwner);
-    this.replicaSets.onEvent(byOwner);
-    this.pods.onEvent(byOwner);
+    // Children map to their controlling ModelService only (never by label: KEDA's HPA carries our
+    // labels but is the ScaledObject's); ReplicaSets and Pods by the name label.
+    const byOwner =
+      (byLabel: boolean) =>
+      (_type: string, obj: KubernetesObject, old?: KubernetesObject): void => {
+        const key = ownerKey(obj, { byLabel });
+        if (key) this.enqueue(key);
+        // A label or owner change moves an object between ModelServices: tell the old one too.
+        const oldKey = old ? ownerKey(old, { byLabel }) : undefined;
+        if (oldKey && oldKey !== key) this.enqueue(oldKey);
+      };
+    for (const c of this.children) c.informer.onEvent(byOwner(false));
+    this.replicaSets.onEvent(byOwner(true));
+    this.pods.onEvent(byOwner(true));
 
     metrics?.setQueueDepth(() => this.#queue?.len() ?? 0);
     metrics?.setPhaseSource(() =>
@@ -87,14 +101,53 @@ export class Controller {
     );
   }
 
+  /** The children whose API is served (all of them unless KEDA is enabled without its CRD). */
+  get #servedChildren(): { kind: ChildKind; informer: Informer<KubernetesObject> }[] {
+    return this.children.filter((c) => !this.#unavailable.has(c.kind.kind));
+  }
+
   get #informers(): { hasSynced(): boolean; stop(): void; start(): Promise<void> }[] {
-    return [this.modelServices, ...this.children.map((c) => c.informer), this.replicaSets, this.pods];
+    return [this.modelServices, ...this.#servedChildren.map((c) => c.informer), this.replicaSets, this.pods];
+  }
+
+  /** Child kinds the config renders but the cluster does not serve, with why (for tests and logs). */
+  get unavailableKinds(): ReadonlyMap<string, string> {
+    return this.#unavailable;
+  }
+
+  /**
+   * KEDA's ScaledObject is a CRD that may not be installed even when the config enables KEDA: an
+   * informer on it would get 404 forever and start() would never resolve. Ask discovery once at
+   * start; if the API is not served, skip that informer and let the ModelServices that need a
+   * ScaledObject report ApplyFailed. Installing KEDA later needs an operator restart.
+   */
+  async #discover(): Promise<void> {
+    for (const c of this.children) {
+      if (c.kind.apiVersion !== "keda.sh/v1alpha1") continue;
+      try {
+        const list = await this.#opts.client.request<{ resources?: { name?: string }[] }>("GET", `/apis/${c.kind.apiVersion}`);
+        if ((list?.resources ?? []).some((r) => r.name === c.kind.plural)) continue;
+      } catch (e) {
+        if (!isApiError(e, 404)) {
+          // Cannot tell (API server hiccup, discovery forbidden): keep the informer, which retries.
+          this.#opts.logger.warn({ err: e, apiVersion: c.kind.apiVersion }, "API discovery failed; assuming the API is served");
+          continue;
+        }
+      }
+      this.#unavailable.set(c.kind.kind, KEDA_NOT_SERVED);
+      this.#opts.logger.error(
+        { apiVersion: c.kind.apiVersion, kind: c.kind.kind },
+        `${KEDA_NOT_SERVED}: not watching ${c.kind.plural}; ModelServices that need one report ApplyFailed. Install KEDA and restart the operator, or set keda.enabled to false`,
+      );
+    }
   }
 
   /** Starts the informers and resolves once every cache is synced. */
   async start(): Promise<void> {
     if (this.#started) return;
     this.#started = true;
+    this.#unavailable.clear();
+    await this.#discover();
     await Promise.all(this.#informers.map((i) => i.start()));
     this.#resyncTimer = setInterval(() => this.resync(), this.#opts.resyncPeriodMs);
     this.#resyncTimer.unref();
@@ -144,13 +197,16 @@ export class Controller {
             client: this.#opts.client,
             config: this.#opts.config,
             modelServices: this.modelServices,
-            children: this.children.map((c): ChildCache => ({ kind: c.kind, cache: c.informer })),
+            children: this.#servedChildren.map((c): ChildCache => ({ kind: c.kind, cache: c.informer })),
             replicaSets: this.replicaSets,
             pods: this.pods,
             recorder: this.#opts.recorder,
             logger,
             metrics,
             seenReady: this.#seenReady,
+            unavailable: this.#unavailable,
+            signal,
+            ...(this.#opts.nameConflictRequeueMs !== undefined ? { nameConflictRequeueMs: this.#opts.nameConflictRequeueMs } : {}),
           },
           key,
         );
@@ -158,6 +214,12 @@ export class Controller {
         end?.({ result: r.result });
         return r.requeueAfterMs !== undefined ? { requeueAfterMs: r.requeueAfterMs } : undefined;
       } catch (e) {
+        if (signal.aborted) {
+          // Leadership lost (or shutting down) mid-reconcile: its requests were cancelled; the next leader redoes it.
+          logger.debug({ key, err: e }, "reconcile cancelled");
+          end?.({ result: "cancelled" });
+          return undefined;
+        }
         metrics?.reconcileTotal.inc({ result: "error" });
         end?.({ result: "error" });
         if ((e as Error).name !== "ApplyFailedError") metrics?.reconcileErrors.inc({ kind: "internal" });
@@ -178,7 +240,7 @@ export class Controller {
   stop(): void {
     if (this.#resyncTimer) clearInterval(this.#resyncTimer);
     this.#resyncTimer = undefined;
-    for (const i of this.#informers) i.stop();
+    for (const i of [this.modelServices, ...this.children.map((c) => c.informer), this.replicaSets, this.pods]) i.stop();
     this.#started = false;
   }
 }

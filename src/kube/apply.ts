@@ -11,7 +11,7 @@ export const FIELD_MANAGER = "modelservice-operator";
  * fieldManager=modelservice-operator and force=true. Creates the object if missing. Returns the
  * object as stored. metadata.managedFields is dropped from the request (the server rejects it).
  */
-export async function serverSideApply<T extends KubernetesObject>(client: KubeClient, obj: T, plural: string): Promise<T> {
+export async function serverSideApply<T extends KubernetesObject>(client: KubeClient, obj: T, plural: string, signal?: AbortSignal): Promise<T> {
   if (!obj.apiVersion || !obj.kind || !obj.metadata?.name) throw new Error("serverSideApply: apiVersion, kind and metadata.name are required");
   let body: KubernetesObject = obj;
   if (obj.metadata.managedFields) {
@@ -23,6 +23,7 @@ export async function serverSideApply<T extends KubernetesObject>(client: KubeCl
     body: JSON.stringify(body),
     contentType: "application/apply-patch+yaml",
     query: { fieldManager: FIELD_MANAGER, force: true },
+    ...(signal ? { signal } : {}),
   });
 }
 
@@ -31,11 +32,13 @@ export async function patchStatus(
   client: KubeClient,
   ref: { apiVersion: string; plural: string; namespace: string; name: string },
   status: unknown,
+  signal?: AbortSignal,
 ): Promise<unknown> {
   return await client.request("PATCH", resourcePath({ ...ref, subresource: "status" }), {
     body: { status },
     contentType: "application/merge-patch+json",
     query: { fieldManager: FIELD_MANAGER },
+    ...(signal ? { signal } : {}),
   });
 }
 
@@ -48,11 +51,12 @@ export async function patchStatus(
 export async function deleteObject(
   client: KubeClient,
   ref: { apiVersion: string; plural: string; namespace: string; name: string; uid?: string },
+  signal?: AbortSignal,
 ): Promise<boolean> {
   const body: Record<string, unknown> = { apiVersion: "v1", kind: "DeleteOptions", propagationPolicy: "Background" };
   if (ref.uid) body.preconditions = { uid: ref.uid };
   try {
-    await client.request("DELETE", resourcePath(ref), { body });
+    await client.request("DELETE", resourcePath(ref), { body, ...(signal ? { signal } : {}) });
     return true;
   } catch (err) {
     if (err instanceof ApiError && (err.status === 404 || (err.status === 409 && ref.uid))) return false;

@@ -20,7 +20,8 @@
 //   Reconciling True while work is in progress (pods being created, scheduled, loaded, rolled
 //               out); its reason says which. False when settled, and False when Stalled is True
 //               (nothing progresses until someone changes something).
-//   Stalled     True only when waiting cannot fix it: InvalidSpec, ApplyFailed (the controller
+//   Stalled     True only when waiting cannot fix it: InvalidSpec, NameConflict (an object with a
+//               child's name exists and is not ours), ApplyFailed (the controller
 //               passes only permanent errors such as an admission rejection), StartupTimeout,
 //               ProgressDeadlineExceeded, a CrashLoop or OOMKilled replica after
 //               STALL_AFTER_RESTARTS (5) restarts, an image that does not exist or may not be pulled,
@@ -70,6 +71,11 @@ export interface ObservedState {
   events?: CoreV1Event[];
   /** Render refused the spec. */
   invalidSpec?: { path: string; message: string }[];
+  /**
+   * Children that cannot be created because an object of that kind and name exists and is not
+   * controlled by this ModelService, e.g. "Service ml/foo" (the controller applies nothing then).
+   */
+  conflicts?: string[];
   /** Applying children failed permanently (e.g. an admission error); a message without secrets. */
   applyError?: string;
   url?: string;
@@ -254,6 +260,17 @@ function verdictFor(
       ready: cond("False", REASONS.InvalidSpec, msg),
       reconciling: cond("False", REASONS.InvalidSpec),
       stalled: cond("True", REASONS.InvalidSpec, msg),
+    };
+  }
+  if (o.conflicts?.length) {
+    const list = o.conflicts.map((c) => `${c} already exists and is not owned by this ModelService; rename or delete it`).join("; ");
+    const keeps = dep && serving > 0 ? `; the existing Deployment keeps serving ${replicas(serving)}` : "";
+    const msg = truncate(`${list}${keeps}`);
+    return {
+      phase: serving > 0 ? "Degraded" : "Failed",
+      ready: cond("False", REASONS.NameConflict, msg),
+      reconciling: cond("False", REASONS.NameConflict),
+      stalled: cond("True", REASONS.NameConflict, msg),
     };
   }
   if (o.applyError) {
@@ -478,7 +495,7 @@ export function computeStatus(o: ObservedState): StatusResult {
 
   // Wake up when the first loading replica's budget runs out (and each minute to refresh the elapsed time).
   let requeueAfterMs: number | undefined;
-  const loading = o.invalidSpec?.length || o.applyError ? [] : diags.filter((d) => d.bucket === "loading");
+  const loading = o.invalidSpec?.length || o.conflicts?.length || o.applyError ? [] : diags.filter((d) => d.bucket === "loading");
   for (const d of loading) {
     const wait = d.deadline !== undefined ? Math.min(d.deadline - now + 1000, LOADING_REFRESH_MS) : LOADING_REFRESH_MS;
     requeueAfterMs = Math.max(1000, Math.min(requeueAfterMs ?? wait, wait));

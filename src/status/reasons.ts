@@ -9,6 +9,7 @@ export const REASONS = {
   RollingOut: "RollingOut",
   // the user must change something
   InvalidSpec: "InvalidSpec",
+  NameConflict: "NameConflict",
   ApplyFailed: "ApplyFailed",
   // a replica fails
   CredentialsMissing: "CredentialsMissing",
@@ -49,6 +50,7 @@ export type Reason = (typeof REASONS)[keyof typeof REASONS];
  */
 export const PRECEDENCE: readonly Reason[] = [
   REASONS.InvalidSpec,
+  REASONS.NameConflict,
   REASONS.ApplyFailed,
   REASONS.CredentialsMissing,
   REASONS.ContainerConfigError,
@@ -78,6 +80,7 @@ export const precedence = (r: string): number => {
 /** Replicas cannot run: phase Failed (or Degraded while something still serves). */
 export const FAILURE_REASONS: ReadonlySet<string> = new Set([
   REASONS.InvalidSpec,
+  REASONS.NameConflict,
   REASONS.ApplyFailed,
   REASONS.CredentialsMissing,
   REASONS.ContainerConfigError,

@@ -23,19 +23,30 @@ describe("ownerKey", () => {
   it("maps a child to its ModelService owner, even when its name differs", () => {
     expect(ownerKey(obj("a-cache", { ownerReferences: owner("a") }))).toBe("ml/a");
   });
-  it("ignores owner references of other kinds and falls back to the name label", () => {
+  it("ignores owner references of other kinds and falls back to the name label for grandchildren", () => {
     const pod = obj("a-7d9c-xyz", {
       ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: "a-7d9c", uid: "rs", controller: true }],
       labels: { "modelservice.dev/name": "a" },
     });
-    expect(ownerKey(pod)).toBe("ml/a");
+    expect(ownerKey(pod, { byLabel: true })).toBe("ml/a");
   });
   it("does not take a same-named kind from another group as owner", () => {
     const o = obj("x", {
       ownerReferences: [{ apiVersion: "other.io/v1", kind: "ModelService", name: "b", uid: "u" }],
       labels: { "modelservice.dev/name": "a" },
     });
-    expect(ownerKey(o)).toBe("ml/a");
+    expect(ownerKey(o, { byLabel: true })).toBe("ml/a");
+    expect(ownerKey(o)).toBeUndefined();
+  });
+  it("does not map a child by labels alone, nor by a non-controller ModelService reference", () => {
+    // KEDA's HPA copies the ScaledObject's labels (ours) and is controlled by the ScaledObject.
+    const kedaHpa = obj("keda-hpa-a", {
+      labels: labels("a"),
+      ownerReferences: [{ apiVersion: "keda.sh/v1alpha1", kind: "ScaledObject", name: "a", uid: "so", controller: true }],
+    });
+    expect(ownerKey(kedaHpa)).toBeUndefined();
+    const nonController = obj("a", { ownerReferences: [{ apiVersion: "modelservice.dev/v1alpha1", kind: "ModelService", name: "a", uid: "uid-1" }] });
+    expect(ownerKey(nonController)).toBeUndefined();
   });
   it("returns undefined for unrelated objects", () => {
     expect(ownerKey(obj("x"))).toBeUndefined();
@@ -98,8 +109,30 @@ describe("unwantedChildren", () => {
     expect(out).toEqual([]);
   });
 
-  it("takes labelled children whose owner reference was removed", () => {
+  it("never deletes an object that carries our labels but that this ModelService does not control", () => {
+    // KEDA's HPA for the ScaledObject "a": our labels (copied from the ScaledObject), KEDA's controller reference.
+    const kedaHpa = obj("keda-hpa-a", {
+      labels: labels("a"),
+      ownerReferences: [{ apiVersion: "keda.sh/v1alpha1", kind: "ScaledObject", name: "a", uid: "so", controller: true, blockOwnerDeletion: true }],
+    });
+    // Our labels, owner reference removed by hand: no longer ours.
     const orphan = obj("a", { labels: labels("a") });
-    expect(unwantedChildren(me, [], [{ kind: HPA, object: orphan }])).toHaveLength(1);
+    // A ModelService reference that is not the controller.
+    const notController = obj("a", {
+      labels: labels("a"),
+      ownerReferences: [{ apiVersion: "modelservice.dev/v1alpha1", kind: "ModelService", name: "a", uid: "uid-1" }],
+    });
+    const out = unwantedChildren(
+      me,
+      [],
+      [
+        { kind: HPA, object: kedaHpa },
+        { kind: HPA, object: orphan },
+        { kind: HPA, object: notController },
+      ],
+    );
+    expect(out).toEqual([]);
+    // Without the owner's uid nothing can be proven ours.
+    expect(unwantedChildren({ namespace: "ml", name: "a" }, [], [{ kind: HPA, object: hpa }])).toEqual([]);
   });
 });

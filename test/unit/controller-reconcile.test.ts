@@ -7,7 +7,15 @@ import { describe, expect, it } from "vitest";
 import type { ModelService } from "../../src/api/types.ts";
 import { defaultOperatorConfig } from "../../src/config/operator-config.ts";
 import type { ChildKind } from "../../src/controller/keys.ts";
-import { type Cache, type ReconcileContext, reconcile, statusPatch, withAppliedHash } from "../../src/controller/reconcile.ts";
+import {
+  type Cache,
+  mergePatch,
+  NAME_CONFLICT_REQUEUE_MS,
+  type ReconcileContext,
+  reconcile,
+  statusPatch,
+  withAppliedHash,
+} from "../../src/controller/reconcile.ts";
 import { ApiError, type KubeClient } from "../../src/kube/client.ts";
 import type { EventRecorder } from "../../src/kube/events.ts";
 import { childKinds } from "../../src/render/index.ts";
@@ -28,43 +36,70 @@ class MapCache<T extends KubernetesObject> implements Cache<T> {
   }
 }
 
-type Req = { method: string; path: string; body?: unknown };
+type Req = { method: string; path: string; body?: unknown; signal?: AbortSignal };
 
-function setup(spec: Record<string, unknown>, opts: { fail?: (r: Req) => Error | undefined } = {}) {
+/** RFC 7386: apply a JSON merge patch to a document. */
+function applyMergePatch(target: unknown, patch: unknown): unknown {
+  if (typeof patch !== "object" || patch === null || Array.isArray(patch)) return patch;
+  const out: Record<string, unknown> =
+    typeof target === "object" && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = applyMergePatch(out[k], v);
+  }
+  return out;
+}
+
+function setup(
+  spec: Record<string, unknown>,
+  opts: { fail?: (r: Req) => Error | undefined; status?: Record<string, unknown>; config?: typeof defaultOperatorConfig } = {},
+) {
   const ms = {
     apiVersion: "modelservice.dev/v1alpha1",
     kind: "ModelService",
     metadata: { name: "m", namespace: "ns", uid: "uid-m", generation: 1, creationTimestamp: "2026-11-28T10:00:00Z" },
     spec,
+    ...(opts.status ? { status: opts.status } : {}),
   } as unknown as ModelService;
   const modelServices = new MapCache<ModelService>();
   modelServices.put(ms);
-  const kinds = childKinds(defaultOperatorConfig);
+  const config = opts.config ?? defaultOperatorConfig;
+  const kinds = childKinds(config);
   const caches = new Map<string, MapCache<KubernetesObject>>(kinds.map((k) => [k.kind, new MapCache()]));
+  // Every object on the fake server by path, labelled or not; the caches hold what the
+  // label-filtered informers would (everything this fake applies carries our labels).
+  const server = new Map<string, KubernetesObject>();
   const requests: Req[] = [];
   const events: string[] = [];
-  // The fake API server: apply stores the object in the cache (as the watch would), status patches update the ModelService.
+  // The fake API server: apply stores the object in the cache (as the watch would), status patches
+  // (RFC 7386 merge patches) update the ModelService.
   const client = {
-    async request(method: string, path: string, o?: { body?: unknown }) {
+    async request(method: string, path: string, o?: { body?: unknown; signal?: AbortSignal }) {
       const body = typeof o?.body === "string" ? JSON.parse(o.body) : o?.body;
-      const r = { method, path, body };
+      const r = { method, path, body, ...(o?.signal ? { signal: o.signal } : {}) };
       requests.push(r);
       const err = opts.fail?.(r);
       if (err) throw err;
       if (path.endsWith("/status")) {
         const cur = modelServices.get("ns", "m") as ModelService;
-        const status = { ...(cur.status ?? {}), ...(body as { status: Record<string, unknown> }).status };
-        for (const [k, v] of Object.entries(status)) if (v === null) delete (status as Record<string, unknown>)[k];
+        const status = applyMergePatch(cur.status ?? {}, (body as { status: unknown }).status);
         modelServices.put({ ...cur, status } as ModelService);
         return modelServices.get("ns", "m");
       }
+      if (method === "GET") {
+        const obj = server.get(path);
+        if (!obj) throw new ApiError(404, `${path} not found`, "NotFound");
+        return structuredClone(obj);
+      }
       if (method === "PATCH") {
         const obj = body as KubernetesObject;
+        server.set(path, obj);
         caches.get(obj.kind as string)?.put(obj);
         return obj;
       }
       if (method === "DELETE") {
         const kind = kinds.find((k) => path.includes(`/${k.plural}/`)) as ChildKind;
+        server.delete(path);
         caches.get(kind.kind)?.delete("ns", path.split("/").at(-1) as string);
       }
       return {};
@@ -72,7 +107,7 @@ function setup(spec: Record<string, unknown>, opts: { fail?: (r: Req) => Error |
   } as unknown as KubeClient;
   const ctx: ReconcileContext = {
     client,
-    config: defaultOperatorConfig,
+    config,
     modelServices,
     children: kinds.map((kind) => ({ kind, cache: caches.get(kind.kind) as MapCache<KubernetesObject> })),
     replicaSets: new MapCache(),
@@ -82,7 +117,7 @@ function setup(spec: Record<string, unknown>, opts: { fail?: (r: Req) => Error |
     now: () => new Date("2026-11-28T10:00:05Z"),
   };
   const writes = () => requests.filter((r) => r.method !== "GET");
-  return { ctx, caches, modelServices, requests, writes, events, ms };
+  return { ctx, caches, server, modelServices, requests, writes, events, ms };
 }
 
 const SPEC = { model: { uri: "hf://Qwen/Qwen2.5-0.5B-Instruct" }, engine: { type: "vLLM" }, gpu: { count: 1 } };
@@ -162,6 +197,181 @@ describe("reconcile", () => {
     expect(JSON.stringify((t.modelServices.get("ns", "m") as ModelService).status)).not.toMatch(/etcd is busy/);
   });
 
+  it("never writes a same-named object it does not control: NameConflict, a slow requeue, no writes; proceeds once it is gone", async () => {
+    const t = setup(SPEC);
+    // A user's own Service named like the child: no labels, so not in the child cache.
+    const userService = { apiVersion: "v1", kind: "Service", metadata: { name: "m", namespace: "ns", uid: "user-svc" }, spec: { ports: [{ port: 5432 }] } };
+    t.server.set("/api/v1/namespaces/ns/services/m", userService as KubernetesObject);
+    const r = await reconcile(t.ctx, "ns/m");
+    expect(r).toEqual({ result: "requeue", requeueAfterMs: NAME_CONFLICT_REQUEUE_MS });
+    // Nothing applied at all, only the status.
+    expect(t.writes().map((w) => `${w.method} ${w.path}`)).toEqual(["PATCH /apis/modelservice.dev/v1alpha1/namespaces/ns/modelservices/m/status"]);
+    expect(t.server.get("/api/v1/namespaces/ns/services/m")).toEqual(userService);
+    const status = (t.modelServices.get("ns", "m") as ModelService).status;
+    const cond = (type: string) => status?.conditions?.find((c) => c.type === type);
+    expect(cond("Ready")).toMatchObject({
+      status: "False",
+      reason: "NameConflict",
+      message: "Service ns/m already exists and is not owned by this ModelService; rename or delete it",
+    });
+    expect(cond("Stalled")).toMatchObject({ status: "True", reason: "NameConflict" });
+    expect(cond("Reconciling")).toMatchObject({ status: "False" });
+    expect(t.events).toContain("Warning NameConflict");
+    // Looking again changes nothing and writes nothing.
+    const n = t.writes().length;
+    expect(await reconcile(t.ctx, "ns/m")).toEqual({ result: "requeue", requeueAfterMs: NAME_CONFLICT_REQUEUE_MS });
+    expect(t.writes().length).toBe(n);
+    // The user deletes it: the operator creates its own.
+    t.server.delete("/api/v1/namespaces/ns/services/m");
+    await reconcile(t.ctx, "ns/m");
+    expect(t.writes().some((w) => w.method === "PATCH" && w.path === "/api/v1/namespaces/ns/services/m")).toBe(true);
+    expect(t.caches.get("Deployment")?.get("ns", "m")).toBeDefined();
+    expect((t.modelServices.get("ns", "m") as ModelService).status?.conditions?.find((c) => c.type === "Ready")?.reason).not.toBe("NameConflict");
+  });
+
+  it("treats a labelled object controlled by something else as a conflict too, and never deletes it", async () => {
+    const t = setup(SPEC);
+    const foreign = {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: {
+        name: "m",
+        namespace: "ns",
+        labels: { "modelservice.dev/name": "m", "app.kubernetes.io/managed-by": "modelservice-operator" },
+        ownerReferences: [{ apiVersion: "example.com/v1", kind: "Gateway", name: "g", uid: "gw", controller: true }],
+      },
+    } as KubernetesObject;
+    t.caches.get("Service")?.put(foreign);
+    await reconcile(t.ctx, "ns/m");
+    expect(t.writes().filter((w) => w.path.includes("/services/"))).toEqual([]);
+    expect((t.modelServices.get("ns", "m") as ModelService).status?.conditions?.[0]?.reason).toBe("NameConflict");
+  });
+
+  it("adopts nothing but takes its own child from an uncached GET (watch lagging behind) without rewriting it", async () => {
+    const t = setup(SPEC);
+    await reconcile(t.ctx, "ns/m");
+    t.caches.get("Service")?.delete("ns", "m"); // not delivered by the watch yet
+    const n = t.writes().length;
+    await reconcile(t.ctx, "ns/m");
+    expect(t.writes().length).toBe(n);
+    expect(t.requests.at(-1)).toMatchObject({ method: "GET", path: "/api/v1/namespaces/ns/services/m" });
+  });
+
+  it("waits for the garbage collector when a child still belongs to a deleted incarnation", async () => {
+    const t = setup(SPEC);
+    await reconcile(t.ctx, "ns/m");
+    const svc = structuredClone(t.caches.get("Service")?.get("ns", "m")) as KubernetesObject;
+    svc.metadata = { ...svc.metadata, ownerReferences: (svc.metadata?.ownerReferences ?? []).map((r) => ({ ...r, uid: "uid-old" })) };
+    t.caches.get("Service")?.put(svc);
+    const n = t.writes().length;
+    await expect(reconcile(t.ctx, "ns/m")).rejects.toThrow(/deleted ModelService m .*garbage collector/);
+    expect(t.writes().length).toBe(n);
+  });
+
+  it("does not rewrite the status forever when a nested field disappears (lastFailure.exitCode)", async () => {
+    const status = {
+      lastFailure: {
+        reason: "OOMKilled",
+        message: "container engine ran out of memory",
+        pod: "m-old",
+        container: "engine",
+        exitCode: 137,
+        time: "2026-11-28T09:00:00Z",
+      },
+    };
+    const t = setup(SPEC, { status });
+    (t.ctx.pods as MapCache<KubernetesObject>).put({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "m-abc", namespace: "ns", labels: { "modelservice.dev/name": "m" }, creationTimestamp: "2026-11-28T09:59:00Z" as unknown as Date },
+      spec: { nodeName: "gpu-node-1", containers: [{ name: "engine", image: "x" }] },
+      status: {
+        phase: "Pending",
+        conditions: [{ type: "PodScheduled", status: "True" }],
+        startTime: "2026-11-28T09:59:30Z" as unknown as Date,
+        containerStatuses: [
+          {
+            name: "engine",
+            image: "x",
+            imageID: "",
+            ready: false,
+            restartCount: 0,
+            state: { waiting: { reason: "ImagePullBackOff", message: 'Back-off pulling image "x"' } },
+          },
+        ],
+      },
+    } as KubernetesObject);
+    await reconcile(t.ctx, "ns/m");
+    const lf = (t.modelServices.get("ns", "m") as ModelService).status?.lastFailure;
+    expect(lf?.reason).toBe("ImagePullFailed");
+    expect(lf).not.toHaveProperty("exitCode");
+    const n = t.writes().length;
+    await reconcile(t.ctx, "ns/m");
+    await reconcile(t.ctx, "ns/m");
+    expect(t.writes().length).toBe(n);
+  });
+
+  it("passes the leading signal to its writes and stops writing once it aborts", async () => {
+    const lead = new AbortController();
+    const t = setup(SPEC, {
+      fail: (r) => {
+        if (r.method !== "PATCH") return undefined;
+        expect(r.signal).toBe(lead.signal);
+        // Leadership is lost while the first apply is in flight: the request is cancelled.
+        lead.abort(new Error("leadership lost"));
+        return lead.signal.reason;
+      },
+    });
+    t.ctx.signal = lead.signal;
+    await expect(reconcile(t.ctx, "ns/m")).rejects.toThrow(/leadership lost/);
+    expect(t.writes()).toHaveLength(1);
+    expect((t.modelServices.get("ns", "m") as ModelService).status).toBeUndefined();
+  });
+
+  it("reports ApplyFailed and applies nothing when a child's API is not served (KEDA enabled without its CRD)", async () => {
+    const config = { ...defaultOperatorConfig, keda: { ...defaultOperatorConfig.keda, enabled: true } };
+    const why = "KEDA is enabled in the operator config but the keda.sh/v1alpha1 ScaledObject API is not served";
+    const t = setup({ ...SPEC, autoscaling: { minReplicas: 1, maxReplicas: 3, target: { inFlightRequests: 8 } } }, { config });
+    t.ctx.children = t.ctx.children.filter((c) => c.kind.kind !== "ScaledObject");
+    t.ctx.unavailable = new Map([["ScaledObject", why]]);
+    // Not retried (only a spec change or an operator restart after installing KEDA can fix it).
+    expect(await reconcile(t.ctx, "ns/m")).toEqual({ result: "invalid_spec" });
+    expect(t.writes().map((w) => w.path)).toEqual(["/apis/modelservice.dev/v1alpha1/namespaces/ns/modelservices/m/status"]);
+    const ready = (t.modelServices.get("ns", "m") as ModelService).status?.conditions?.find((c) => c.type === "Ready");
+    expect(ready).toMatchObject({ status: "False", reason: "ApplyFailed" });
+    expect(ready?.message).toContain(why);
+    // Switching an HPA-autoscaled ModelService to a KEDA target leaves its HPA in place.
+    const h = setup(
+      { ...SPEC, resources: { requests: { cpu: "2" } }, autoscaling: { minReplicas: 1, maxReplicas: 3, target: { cpuUtilization: 80 } } },
+      { config },
+    );
+    h.ctx.children = h.ctx.children.filter((c) => c.kind.kind !== "ScaledObject");
+    h.ctx.unavailable = new Map([["ScaledObject", why]]);
+    await reconcile(h.ctx, "ns/m");
+    expect(h.caches.get("HorizontalPodAutoscaler")?.get("ns", "m")).toBeDefined();
+    const cur = h.modelServices.get("ns", "m") as ModelService;
+    h.modelServices.put({
+      ...cur,
+      metadata: { ...cur.metadata, generation: 2 },
+      spec: { ...SPEC, autoscaling: { minReplicas: 1, maxReplicas: 3, target: { inFlightRequests: 8 } } },
+    } as unknown as ModelService);
+    const n = h.writes().length;
+    expect(await reconcile(h.ctx, "ns/m")).toEqual({ result: "invalid_spec" });
+    expect(
+      h
+        .writes()
+        .slice(n)
+        .map((w) => `${w.method} ${w.path}`),
+    ).toEqual(["PATCH /apis/modelservice.dev/v1alpha1/namespaces/ns/modelservices/m/status"]);
+    expect(h.caches.get("HorizontalPodAutoscaler")?.get("ns", "m")).toBeDefined();
+    // A ModelService that needs no ScaledObject is not affected.
+    const u = setup(SPEC, { config });
+    u.ctx.children = u.ctx.children.filter((c) => c.kind.kind !== "ScaledObject");
+    u.ctx.unavailable = new Map([["ScaledObject", why]]);
+    await reconcile(u.ctx, "ns/m");
+    expect(u.caches.get("Deployment")?.get("ns", "m")).toBeDefined();
+  });
+
   it("does nothing for a ModelService that is gone", async () => {
     const t = setup(SPEC);
     t.modelServices.delete("ns", "m");
@@ -173,6 +383,27 @@ describe("reconcile", () => {
 describe("helpers", () => {
   it("statusPatch nulls fields the new status dropped", () => {
     expect(statusPatch({ phase: "Failed", lastFailure: { reason: "OOMKilled" } }, { phase: "Ready" })).toEqual({ phase: "Ready", lastFailure: null });
+  });
+  it("statusPatch nulls nested fields the new status dropped (RFC 7386)", () => {
+    const prev = { phase: "Failed" as const, lastFailure: { reason: "OOMKilled", exitCode: 137, pod: "p" } };
+    const next = { phase: "Failed" as const, lastFailure: { reason: "ImagePullFailed", pod: "p" } };
+    expect(statusPatch(prev, next)).toEqual({ phase: "Failed", lastFailure: { reason: "ImagePullFailed", pod: "p", exitCode: null } });
+  });
+  it("mergePatch: nested objects diffed, removed keys null, arrays replaced whole, undefined is absent", () => {
+    expect(mergePatch({ a: { b: 1, c: { d: 2, e: 3 } }, f: [1, 2], g: 1 }, { a: { c: { d: 2 } }, f: [3], h: undefined })).toEqual({
+      a: { b: null, c: { d: 2, e: null } },
+      f: [3],
+      g: null,
+    });
+    expect(mergePatch({ a: 1 }, { a: { b: 1 } })).toEqual({ a: { b: 1 } });
+    expect(mergePatch({ a: { b: 1 } }, { a: "x" })).toEqual({ a: "x" });
+    expect(mergePatch({ a: [{ x: 1 }] }, { a: [{ y: 2 }] })).toEqual({ a: [{ y: 2 }] });
+    expect(mergePatch(undefined, { a: { b: undefined, c: 1 } })).toEqual({ a: { c: 1 } });
+  });
+  it("mergePatch round-trips: applying the patch to prev gives next", () => {
+    const prev = { a: { b: 1, c: { d: 2, e: 3 } }, f: [1, 2], g: 1, k: "s" };
+    const next = { a: { c: { d: 4 }, x: { y: 1 } }, f: [3], k: "s" };
+    expect(applyMergePatch(prev, mergePatch(prev, next))).toEqual(next);
   });
   it("withAppliedHash is stable and changes with the object", () => {
     const a = { apiVersion: "v1", kind: "Service", metadata: { name: "x" }, spec: { port: 1 } } as KubernetesObject;
