@@ -176,9 +176,10 @@ export async function main(argv: string[]): Promise<number> {
   });
   logger.info({ signal }, "signal received");
   const force = setTimeout(() => {
-    logger.error("shutdown took longer than 30s; exiting");
+    logger.error("shutdown took longer than 25s; exiting");
     process.exit(1);
-  }, 30_000);
+    // Below the pod's 30 s grace period, so we exit before the kubelet's SIGKILL.
+  }, 25_000);
   force.unref();
   await op.stop();
   return 0;

@@ -6,7 +6,7 @@ import { ENGINE_TYPES } from "../api/schema.ts";
 
 const image = z.string().min(1).max(512);
 
-export const operatorConfigSchema = z.object({
+export const operatorConfigSchema = z.strictObject({
   images: z
     .object(
       Object.fromEntries(ENGINE_TYPES.filter((t) => t !== "Custom").map((t) => [t, image])) as Record<
@@ -16,21 +16,21 @@ export const operatorConfigSchema = z.object({
     )
     .describe("Default image per engine."),
   /** Image of the init container that copies s3:// and gs:// models into the cache volume. */
-  downloaderImages: z.object({ s3: image, gs: image }),
-  gpu: z.object({
+  downloaderImages: z.strictObject({ s3: image, gs: image }),
+  gpu: z.strictObject({
     resourceName: z.string().min(1).describe("Default GPU extended resource."),
     productLabel: z.string().min(1).describe("Node label with the GPU product (GPU feature discovery)."),
     memoryLabel: z.string().min(1).describe("Node label with the memory per GPU in MiB."),
     taintKey: z.string().min(1).describe("Key of the taint GPU nodes carry; tolerated when gpu.count > 0."),
   }),
-  defaults: z.object({
+  defaults: z.strictObject({
     startupTimeoutSeconds: z.number().int().min(30),
     /** /dev/shm size for multi-GPU replicas (NCCL needs it); single-GPU replicas get it only when asked. */
     sharedMemory: z.string().min(1),
     servicePort: z.number().int().min(1).max(65535),
     serviceType: z.enum(["ClusterIP", "NodePort", "LoadBalancer"]),
   }),
-  keda: z.object({
+  keda: z.strictObject({
     enabled: z.boolean().describe("Render KEDA ScaledObjects (needed for scale to zero and engine-metric targets)."),
     prometheusAddress: z.string().describe("Prometheus the ScaledObjects query."),
   }),

@@ -332,18 +332,10 @@ describe("computeStatus: one reason at a time", () => {
       message: ["no progress within the Deployment's deadline of 32m", "1 of 1 replica loading"],
     },
     {
-      name: "scaled to zero by KEDA: Idle, Ready, not reconciling",
-      o: observed({
-        ms: modelService({ spec: { replicas: undefined, autoscaling: { minReplicas: 0, maxReplicas: 4, target: { inFlightRequests: 16 } } } }),
-        deployment: deployment({ replicas: 0, ready: 0 }),
-      }),
-      want: { phase: "Idle", ready: "True/ScaledToZero", reconciling: "False/ScaledToZero", stalled: "False/ScaledToZero" },
-      message: ["scaled to zero by the autoscaler"],
-    },
-    {
-      name: "spec.replicas 0: Idle",
+      name: "spec.replicas 0: Idle, Ready, not reconciling",
       o: observed({ ms: modelService({ spec: { replicas: 0 } }), deployment: deployment({ replicas: 0 }) }),
       want: { phase: "Idle", ready: "True/ScaledToZero", reconciling: "False/ScaledToZero", stalled: "False/ScaledToZero" },
+      message: ["parked: spec.replicas is 0"],
     },
     {
       name: "render refused the spec: InvalidSpec, stalled",

@@ -310,7 +310,8 @@ function verdictFor(
   }
 
   if (x.desired === 0) {
-    const msg = o.ms.spec.autoscaling ? "scaled to zero by the autoscaler while idle; it scales up when load arrives" : "scaled to zero: spec.replicas is 0";
+    // minReplicas is at least 1, so only spec.replicas: 0 (or kubectl scale) gets here.
+    const msg = "parked: spec.replicas is 0; scale it up to serve again";
     return {
       phase: "Idle",
       ready: cond("True", REASONS.ScaledToZero, msg),
