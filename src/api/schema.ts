@@ -413,7 +413,7 @@ export const failureSchema = z
 export const modelServiceStatusSchema = z
   .object({
     observedGeneration: z.number().int().min(0).optional().describe("The metadata.generation this status describes."),
-    phase: z.enum(PHASES).optional().describe("Pending, Scheduling, Loading, Ready, Degraded, Failed or Idle (scaled to zero)."),
+    phase: z.enum(PHASES).optional().describe("Pending, Scheduling, Loading, Ready, Degraded, Failed or Idle (parked with replicas: 0)."),
     replicas: z.number().int().min(0).optional().describe("Replicas that exist (scale subresource)."),
     readyReplicas: z.number().int().min(0).optional().describe("Replicas serving requests."),
     updatedReplicas: z.number().int().min(0).optional().describe("Replicas running the current spec."),

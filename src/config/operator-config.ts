@@ -31,7 +31,7 @@ export const operatorConfigSchema = z.strictObject({
     serviceType: z.enum(["ClusterIP", "NodePort", "LoadBalancer"]),
   }),
   keda: z.strictObject({
-    enabled: z.boolean().describe("Render KEDA ScaledObjects (needed for scale to zero and engine-metric targets)."),
+    enabled: z.boolean().describe("Render KEDA ScaledObjects (needed for engine-metric and GPU-utilisation targets)."),
     prometheusAddress: z.string().describe("Prometheus the ScaledObjects query."),
   }),
   clusterDomain: z.string().min(1),
