@@ -350,6 +350,9 @@ export const modelServiceSpecSchema = z
     ),
   );
 
+/** Whether a rollout.maxSurge / maxUnavailable value (count or percentage) is zero: 0, "0" or "0%". */
+export const isZeroRolloutValue = (v: unknown): boolean => v === 0 || v === "0" || v === "0%";
+
 // Cross-field rules, mirrored from the CEL above so `render` reports them without a cluster.
 const specWithRules = modelServiceSpecSchema.superRefine((spec, ctx) => {
   const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
@@ -364,8 +367,7 @@ const specWithRules = modelServiceSpecSchema.superRefine((spec, ctx) => {
     if ((target !== undefined) === (metrics?.length ?? 0) > 0) issue(["autoscaling"], "autoscaling needs exactly one of target or metrics");
   }
   const { maxSurge, maxUnavailable } = spec.rollout ?? {};
-  const isZero = (v: unknown) => v === 0 || v === "0" || v === "0%";
-  if (maxSurge !== undefined && maxUnavailable !== undefined && isZero(maxSurge) && isZero(maxUnavailable)) {
+  if (maxSurge !== undefined && maxUnavailable !== undefined && isZeroRolloutValue(maxSurge) && isZeroRolloutValue(maxUnavailable)) {
     issue(["rollout"], "rollout.maxSurge and rollout.maxUnavailable cannot both be 0");
   }
   if (spec.replicas !== undefined && spec.autoscaling) issue(["replicas"], "spec.replicas and spec.autoscaling are mutually exclusive: set one");

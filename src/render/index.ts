@@ -9,6 +9,7 @@ import type {
   V2HorizontalPodAutoscaler,
 } from "@kubernetes/client-node";
 import { stringify } from "yaml";
+import { isZeroRolloutValue } from "../api/schema.ts";
 import type { ModelService, ModelServiceSpec } from "../api/types.ts";
 import type { OperatorConfig } from "../config/operator-config.ts";
 import { autoscalerPlan, horizontalPodAutoscaler, type ScaledObject, scaledObject } from "./autoscaling.ts";
@@ -85,7 +86,6 @@ function labelProblems(path: string, map: Record<string, string> | undefined, ch
 function specProblems(ms: ModelService, spec: ModelServiceSpec, config: OperatorConfig): Problem[] {
   const problems: Problem[] = [];
   if (!ms.metadata.uid) problems.push({ path: "metadata.uid", message: "is required to own the children (set by the API server)" });
-  const gpuCount = spec.gpu?.count ?? 0;
   const gpuResource = gpuResourceName(spec, config);
   for (const field of ["requests", "limits"] as const) {
     if (spec.resources?.[field]?.[gpuResource] !== undefined) {
@@ -105,7 +105,7 @@ function specProblems(ms: ModelService, spec: ModelServiceSpec, config: Operator
         message: "ReadWriteOncePod lets one pod use the cache, so at most one replica can run: use ReadWriteMany",
       });
     const { maxUnavailable } = rolloutStrategy(spec);
-    if (maxUnavailable === 0 || maxUnavailable === "0" || maxUnavailable === "0%") {
+    if (isZeroRolloutValue(maxUnavailable)) {
       problems.push({
         path: "spec.rollout.maxUnavailable",
         message: "with a ReadWriteOncePod cache the old replica must stop before the new one starts: use at least 1",

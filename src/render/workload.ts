@@ -1,5 +1,6 @@
 // Deployment, Service, cache PVC and PodDisruptionBudget.
 import type { V1Deployment, V1DeploymentStrategy, V1PersistentVolumeClaim, V1PodDisruptionBudget, V1Service } from "@kubernetes/client-node";
+import { isZeroRolloutValue } from "../api/schema.ts";
 import type { ModelServiceSpec } from "../api/types.ts";
 import type { OperatorConfig } from "../config/operator-config.ts";
 import type { RenderContext } from "./context.ts";
@@ -13,8 +14,6 @@ export const PROGRESS_DEADLINE_MARGIN_SECONDS = 120;
 export const DELETE_ON_REMOVAL_ANNOTATION = "modelservice.dev/delete-on-removal";
 const REVISION_HISTORY_LIMIT = 3;
 
-const isZero = (v: string | number): boolean => v === 0 || v === "0" || v === "0%";
-
 /**
  * Default rollout: maxSurge 1, maxUnavailable 0. A replica keeps serving until its replacement is
  * ready, so a rollout (or a bad spec) never takes a model down; on a full GPU pool the surge pod
@@ -24,7 +23,7 @@ const isZero = (v: string | number): boolean => v === 0 || v === "0" || v === "0
 export function rolloutStrategy(spec: ModelServiceSpec): { maxSurge: string | number; maxUnavailable: string | number } {
   const exclusive = spec.cache?.accessMode === "ReadWriteOncePod";
   const maxSurge = spec.rollout?.maxSurge ?? (exclusive ? 0 : 1);
-  const maxUnavailable = spec.rollout?.maxUnavailable ?? (isZero(maxSurge) ? 1 : 0);
+  const maxUnavailable = spec.rollout?.maxUnavailable ?? (isZeroRolloutValue(maxSurge) ? 1 : 0);
   return { maxSurge, maxUnavailable };
 }
 

@@ -37,9 +37,21 @@ export const REASONS = {
 
 export type Reason = (typeof REASONS)[keyof typeof REASONS];
 
+/** What a reason says about the replicas, and so the phase it gives. */
+type ReasonClass =
+  /** Replicas cannot run: phase Failed (or Degraded while something still serves). */
+  | "failure"
+  /** Replicas wait for a node: phase Scheduling (or Degraded while something still serves). */
+  | "waiting"
+  /** Work in progress. */
+  | "progress"
+  /** Serving or healthy: not a problem, so not ranked. */
+  | "serving";
+
 /**
- * When replicas have different problems, Ready's reason is the first of these that applies; the
- * message lists every problem in this order with its count.
+ * Every reason with its class, problems in precedence order (object keys keep their insertion
+ * order): when replicas have different problems, Ready's reason is the first of these that
+ * applies; the message lists every problem in this order with its count.
  *
  * Order: what the user must fix in the spec or namespace (a missing Secret, a bad image, a model
  * that does not fit in memory, a crashing engine, a blown startup budget) comes before what waits
@@ -48,29 +60,38 @@ export type Reason = (typeof REASONS)[keyof typeof REASONS];
  * CrashLoop). The Deployment's ProgressDeadlineExceeded is a symptom of one of those, so it only
  * names the problem when no replica explains it. Work in progress comes last.
  */
-export const PRECEDENCE: readonly Reason[] = [
-  REASONS.InvalidSpec,
-  REASONS.NameConflict,
-  REASONS.ApplyFailed,
-  REASONS.CredentialsMissing,
-  REASONS.ContainerConfigError,
-  REASONS.ImagePullFailed,
-  REASONS.OOMKilled,
-  REASONS.CrashLoop,
-  REASONS.ContainerStartFailed,
-  REASONS.StartupTimeout,
-  REASONS.PodCreationFailed,
-  REASONS.QuotaExceeded,
-  REASONS.InsufficientGPU,
-  REASONS.TaintNotTolerated,
-  REASONS.NoMatchingNode,
-  REASONS.Unschedulable,
-  REASONS.ProgressDeadlineExceeded,
-  REASONS.Loading,
-  REASONS.Scheduling,
-  REASONS.Progressing,
-  REASONS.Pending,
-];
+const REASON_CLASSES = {
+  [REASONS.InvalidSpec]: "failure",
+  [REASONS.NameConflict]: "failure",
+  [REASONS.ApplyFailed]: "failure",
+  [REASONS.CredentialsMissing]: "failure",
+  [REASONS.ContainerConfigError]: "failure",
+  [REASONS.ImagePullFailed]: "failure",
+  [REASONS.OOMKilled]: "failure",
+  [REASONS.CrashLoop]: "failure",
+  [REASONS.ContainerStartFailed]: "failure",
+  [REASONS.StartupTimeout]: "failure",
+  [REASONS.PodCreationFailed]: "failure",
+  [REASONS.QuotaExceeded]: "failure",
+  [REASONS.InsufficientGPU]: "waiting",
+  [REASONS.TaintNotTolerated]: "waiting",
+  [REASONS.NoMatchingNode]: "waiting",
+  [REASONS.Unschedulable]: "waiting",
+  [REASONS.ProgressDeadlineExceeded]: "failure",
+  [REASONS.Loading]: "progress",
+  [REASONS.Scheduling]: "progress",
+  [REASONS.Progressing]: "progress",
+  [REASONS.Pending]: "progress",
+  [REASONS.Ready]: "serving",
+  [REASONS.ScaledToZero]: "serving",
+  [REASONS.RolloutBlocked]: "serving",
+  [REASONS.RollingOut]: "serving",
+} as const satisfies Record<Reason, ReasonClass>;
+
+const reasonsOf = (...classes: ReasonClass[]): Reason[] => (Object.keys(REASON_CLASSES) as Reason[]).filter((r) => classes.includes(REASON_CLASSES[r]));
+
+/** The problems in precedence order (see REASON_CLASSES): Ready's reason is the first that applies. */
+export const PRECEDENCE: readonly Reason[] = reasonsOf("failure", "waiting", "progress");
 
 export const precedence = (r: string): number => {
   const i = PRECEDENCE.indexOf(r as Reason);
@@ -78,29 +99,10 @@ export const precedence = (r: string): number => {
 };
 
 /** Replicas cannot run: phase Failed (or Degraded while something still serves). */
-export const FAILURE_REASONS: ReadonlySet<string> = new Set([
-  REASONS.InvalidSpec,
-  REASONS.NameConflict,
-  REASONS.ApplyFailed,
-  REASONS.CredentialsMissing,
-  REASONS.ContainerConfigError,
-  REASONS.ImagePullFailed,
-  REASONS.OOMKilled,
-  REASONS.CrashLoop,
-  REASONS.ContainerStartFailed,
-  REASONS.StartupTimeout,
-  REASONS.PodCreationFailed,
-  REASONS.QuotaExceeded,
-  REASONS.ProgressDeadlineExceeded,
-]);
+export const FAILURE_REASONS: ReadonlySet<string> = new Set(reasonsOf("failure"));
 
 /** Replicas wait for a node: phase Scheduling (or Degraded while something still serves). */
-export const WAITING_REASONS: ReadonlySet<string> = new Set([
-  REASONS.InsufficientGPU,
-  REASONS.TaintNotTolerated,
-  REASONS.NoMatchingNode,
-  REASONS.Unschedulable,
-]);
+export const WAITING_REASONS: ReadonlySet<string> = new Set(reasonsOf("waiting"));
 
 /** Reasons whose Event is a Warning: failures, replicas stuck waiting for a node, a blocked rollout. */
 export const isWarningReason = (r: string): boolean => FAILURE_REASONS.has(r) || WAITING_REASONS.has(r) || r === REASONS.RolloutBlocked;

@@ -1,51 +1,30 @@
 // Helpers shared by the controller integration tests: a test client (its own user agent, so the
-// audit log tells its writes from the operator's), namespaces, ModelServices, polling.
-import { randomBytes } from "node:crypto";
+// audit log tells its writes from the operator's), namespaces, ModelServices, polling, and the
+// per-file fixture (client, namespace, operator) in beforeAll/afterAll.
 import { existsSync, readFileSync } from "node:fs";
 import type { KubernetesObject, V1Deployment } from "@kubernetes/client-node";
 import { pino } from "pino";
-import { inject } from "vitest";
+import { afterAll, beforeAll, inject } from "vitest";
 import type { ModelService } from "../../src/api/types.ts";
-import { type StartOptions, startOperator } from "../../src/cli/run-command.ts";
+import { type RunningOperator, type StartOptions, startOperator } from "../../src/cli/run-command.ts";
 import { isApiError, KubeClient, loadKubeConfig, resourcePath } from "../../src/kube/client.ts";
+import { installCrd } from "../../src/operator/install-crd.ts";
+import { createNamespace, kubeconfigPath, waitFor as pollFor } from "./kube-helpers.ts";
+
+export { createNamespace, kubeconfigPath, sleep } from "./kube-helpers.ts";
 
 export const TEST_USER_AGENT = "modelservice-operator-test";
-
-export const kubeconfigPath = (): string => inject("kubeconfig");
 
 export function testClient(): KubeClient {
   return new KubeClient(loadKubeConfig(kubeconfigPath()), { userAgent: TEST_USER_AGENT });
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `fn` until it returns a truthy value; throws with the last value seen on timeout. */
-export async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T> | T,
-  timeoutMs = 60_000,
-  intervalMs = 200,
-): Promise<Exclude<NonNullable<T>, false | "" | 0>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as Exclude<NonNullable<T>, false | "" | 0>;
-      last = v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
-    await sleep(intervalMs);
-  }
-}
-
-export async function createNamespace(client: KubeClient, prefix: string): Promise<string> {
-  const name = `${prefix}-${randomBytes(3).toString("hex")}`;
-  await client.request("POST", "/api/v1/namespaces", { body: { apiVersion: "v1", kind: "Namespace", metadata: { name } } });
-  return name;
+/**
+ * Polls `fn` until it returns a truthy value; throws with the last value seen on timeout.
+ * kube-helpers' waitFor with the controller tests' defaults (60 s, every 200 ms).
+ */
+export function waitFor<T>(what: string, fn: () => Promise<T> | T, timeoutMs = 60_000, intervalMs = 200): Promise<Exclude<NonNullable<T>, false | "" | 0>> {
+  return pollFor(what, fn as () => Promise<Exclude<NonNullable<T>, false | "" | 0>>, timeoutMs, intervalMs);
 }
 
 export async function deleteNamespace(client: KubeClient, name: string): Promise<void> {
@@ -111,6 +90,64 @@ export async function startTestOperator(opts: StartOptions = {}) {
     resyncPeriodMs: 10 * 60_000,
     ...opts,
   });
+}
+
+/** A test client and a fresh namespace, for the tests of one file. */
+export interface NamespaceFixture {
+  readonly client: KubeClient;
+  readonly ns: string;
+}
+
+/** A test client, a fresh namespace and an in-process operator watching it. */
+export interface OperatorFixture extends NamespaceFixture {
+  readonly op: RunningOperator;
+}
+
+/**
+ * Registers the file's beforeAll/afterAll: a test client, the CRD installed, a fresh namespace
+ * `<prefix>-xxxxxx`; then the namespace is deleted and the client closed. The returned getters
+ * work from beforeAll on. Hooks the file registers after this call nest inside (vitest runs
+ * afterAll hooks in reverse order): they see the namespace, and clean up before it is deleted.
+ */
+export function useTestNamespace(prefix: string): NamespaceFixture {
+  return fixture(prefix);
+}
+
+/** useTestNamespace, plus an operator watching the namespace (startTestOperator with `options`), stopped first. */
+export function useOperator(prefix: string, options: StartOptions = {}): OperatorFixture {
+  return fixture(prefix, options);
+}
+
+function fixture(prefix: string, operator?: StartOptions): OperatorFixture {
+  let client: KubeClient | undefined;
+  let ns: string | undefined;
+  let op: RunningOperator | undefined;
+  beforeAll(async () => {
+    client = testClient();
+    await installCrd(client);
+    ns = await createNamespace(client, prefix);
+    if (operator) op = await startTestOperator({ namespaces: [ns], ...operator });
+  });
+  afterAll(async () => {
+    await op?.stop();
+    if (client && ns) await deleteNamespace(client, ns);
+    client?.close();
+  });
+  const ready = <T>(what: string, v: T | undefined): T => {
+    if (v === undefined) throw new Error(`${what} is only set up in beforeAll`);
+    return v;
+  };
+  return {
+    get client() {
+      return ready("the test client", client);
+    },
+    get ns() {
+      return ready("the test namespace", ns);
+    },
+    get op() {
+      return ready("the operator", op);
+    },
+  };
 }
 
 /** Writes (create/update/patch/delete) recorded in the audit log, by user agent prefix and namespace, after `since`. */

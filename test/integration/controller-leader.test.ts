@@ -1,26 +1,21 @@
 // Two operator instances with leader election: only the leader writes; the follower takes over
 // after the leader releases the lease (graceful stop) and after it dies without releasing.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import type { RunningOperator } from "../../src/cli/run-command.ts";
-import type { KubeClient } from "../../src/kube/client.ts";
-import { installCrd } from "../../src/operator/install-crd.ts";
 import {
   applyModelService,
   auditLogPath,
   auditWrites,
-  createNamespace,
-  deleteNamespace,
   getDeployment,
   getModelService,
   gpuSpec,
   isReady,
   startTestOperator,
-  testClient,
+  useTestNamespace,
   waitFor,
 } from "./controller-helpers.ts";
 
-let client: KubeClient;
-let ns: string;
+const fx = useTestNamespace("ctl-le");
 const running: RunningOperator[] = [];
 
 // Short timings keep the test quick; the ratios are client-go's (15 s / 10 s / 2 s), which
@@ -30,25 +25,18 @@ const LEASE = process.env.MSO_TEST_DEFAULT_LEASE
   : { leaseDurationMs: 6000, renewDeadlineMs: 4000, retryPeriodMs: 800 };
 
 const start = async (identity: string) => {
-  const op = await startTestOperator({ namespaces: [ns], leaderElect: true, leaderElectionNamespace: ns, leaseName: "mso-test", identity, ...LEASE });
+  const op = await startTestOperator({ namespaces: [fx.ns], leaderElect: true, leaderElectionNamespace: fx.ns, leaseName: "mso-test", identity, ...LEASE });
   running.push(op);
   return op;
 };
 
-beforeAll(async () => {
-  client = testClient();
-  await installCrd(client);
-  ns = await createNamespace(client, "ctl-le");
-});
-
+// Registered after useTestNamespace, so it runs before the namespace is deleted.
 afterAll(async () => {
   for (const op of running) await op.stop().catch(() => {});
-  await deleteNamespace(client, ns);
-  client?.close();
 });
 
 const writesBy = (identity: string, since: Date) =>
-  auditWrites({ since, userAgent: `modelservice-operator/${identity}`, namespace: ns }).filter((w) => !w.uri.includes("/leases/"));
+  auditWrites({ since, userAgent: `modelservice-operator/${identity}`, namespace: fx.ns }).filter((w) => !w.uri.includes("/leases/"));
 
 describe("leader election", () => {
   it("lets only the leader write, and fails over on release and on a crash", async () => {
@@ -61,8 +49,8 @@ describe("leader election", () => {
     expect(ready.status).toBe(200);
     expect(b.isLeader()).toBe(false);
 
-    await applyModelService(client, ns, "le1", gpuSpec());
-    await waitFor("le1 Ready", async () => isReady(await getModelService(client, ns, "le1")), 60_000);
+    await applyModelService(fx.client, fx.ns, "le1", gpuSpec());
+    await waitFor("le1 Ready", async () => isReady(await getModelService(fx.client, fx.ns, "le1")), 60_000);
     expect(b.controller.reconciles).toBe(0);
     if (auditLogPath()) {
       expect(writesBy("op-a", since).length).toBeGreaterThan(0);
@@ -79,8 +67,8 @@ describe("leader election", () => {
     expect(afterRelease).toBeLessThan(LEASE.leaseDurationMs / 1000);
 
     // b now reconciles: a new ModelService gets its children.
-    await applyModelService(client, ns, "le2", gpuSpec());
-    await waitFor("le2's Deployment from op-b", () => getDeployment(client, ns, "le2"), 30_000);
+    await applyModelService(fx.client, fx.ns, "le2", gpuSpec());
+    await waitFor("le2's Deployment from op-b", () => getDeployment(fx.client, fx.ns, "le2"), 30_000);
 
     // Crash (no release): c takes over once the lease expires.
     const c = await start("op-c");
@@ -91,7 +79,7 @@ describe("leader election", () => {
     const afterKill = (performance.now() - t) / 1000;
     console.log(`[measure] failover after crash (lease not released): ${afterKill.toFixed(2)}s (lease duration ${LEASE.leaseDurationMs / 1000}s)`);
     expect(afterKill).toBeGreaterThan(LEASE.renewDeadlineMs / 1000 / 2);
-    await applyModelService(client, ns, "le3", gpuSpec());
-    await waitFor("le3's Deployment from op-c", () => getDeployment(client, ns, "le3"), 30_000);
+    await applyModelService(fx.client, fx.ns, "le3", gpuSpec());
+    await waitFor("le3's Deployment from op-c", () => getDeployment(fx.client, fx.ns, "le3"), 30_000);
   });
 });

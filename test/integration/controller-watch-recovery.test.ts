@@ -10,19 +10,7 @@
 import type { V1Deployment } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningOperator } from "../../src/cli/run-command.ts";
-import type { KubeClient } from "../../src/kube/client.ts";
-import { installCrd } from "../../src/operator/install-crd.ts";
-import {
-  applyModelService,
-  createNamespace,
-  deleteNamespace,
-  getDeployment,
-  getModelService,
-  gpuSpec,
-  startTestOperator,
-  testClient,
-  waitFor,
-} from "./controller-helpers.ts";
+import { applyModelService, getDeployment, getModelService, gpuSpec, startTestOperator, useTestNamespace, waitFor } from "./controller-helpers.ts";
 import { startProxy, type TcpProxy } from "./kube-helpers.ts";
 
 const DEFAULT_STALL = Boolean(process.env.MSO_TEST_DEFAULT_STALL);
@@ -32,25 +20,20 @@ const CUT_BOUND_S = 20;
 /** The KubeClient's default request timeout (until the response headers). */
 const REQUEST_TIMEOUT_S = 30;
 
-let client: KubeClient;
-let ns: string;
+const fx = useTestNamespace("ctl-watch");
 let proxy: TcpProxy;
 let op: RunningOperator;
 
+// Registered after useTestNamespace: runs once the namespace exists, and cleans up before it is deleted.
 beforeAll(async () => {
-  client = testClient();
-  await installCrd(client);
-  ns = await createNamespace(client, "ctl-watch");
   const p = await startProxy();
   proxy = p.proxy;
-  op = await startTestOperator({ kubeconfig: p.kubeconfig, namespaces: [ns], ...(DEFAULT_STALL ? {} : { stallTimeoutMs: STALL_MS }) });
+  op = await startTestOperator({ kubeconfig: p.kubeconfig, namespaces: [fx.ns], ...(DEFAULT_STALL ? {} : { stallTimeoutMs: STALL_MS }) });
 });
 
 afterAll(async () => {
   await op?.stop();
   await proxy?.close();
-  await deleteNamespace(client, ns);
-  client?.close();
 });
 
 /** modelservice_watch_restarts_total from the operator's /metrics, per "resource/reason". */
@@ -71,7 +54,7 @@ const envOf = (d: V1Deployment | undefined, name: string) => d?.spec?.template.s
 
 /** The ModelService's Deployment exists (with `env` if given) and its status is written for its current generation. */
 async function reconciled(name: string, env?: { name: string; value: string }): Promise<boolean> {
-  const [ms, d] = await Promise.all([getModelService(client, ns, name), getDeployment(client, ns, name)]);
+  const [ms, d] = await Promise.all([getModelService(fx.client, fx.ns, name), getDeployment(fx.client, fx.ns, name)]);
   if (!d || (env && envOf(d, env.name) !== env.value)) return false;
   return ms.status?.observedGeneration === ms.metadata.generation && ms.status?.phase !== undefined;
 }
@@ -83,12 +66,12 @@ async function reconciled(name: string, env?: { name: string; value: string }): 
 async function createAndModify(fresh: string, existing: string, marker: string, timeoutMs: number): Promise<{ noticed: number; done: number }> {
   const t0 = performance.now();
   const env = { name: "MARKER", value: marker };
-  await Promise.all([applyModelService(client, ns, fresh, gpuSpec()), applyModelService(client, ns, existing, gpuSpec({ env: [env] }))]);
+  await Promise.all([applyModelService(fx.client, fx.ns, fresh, gpuSpec()), applyModelService(fx.client, fx.ns, existing, gpuSpec({ env: [env] }))]);
   let noticed: number | undefined;
   await waitFor(
     `${fresh} reconciled and ${existing} updated`,
     async () => {
-      if (noticed === undefined && (await getDeployment(client, ns, fresh))) noticed = performance.now();
+      if (noticed === undefined && (await getDeployment(fx.client, fx.ns, fresh))) noticed = performance.now();
       return (await reconciled(fresh)) && (await reconciled(existing, env));
     },
     timeoutMs,
@@ -103,7 +86,7 @@ const sum = (m: Map<string, number>, reason: string, resource?: string) =>
 
 describe("watch recovery (the operator behind a proxy that cuts or stalls its connections)", () => {
   it("reconciles through the proxy to begin with", async () => {
-    await applyModelService(client, ns, "base", gpuSpec());
+    await applyModelService(fx.client, fx.ns, "base", gpuSpec());
     await waitFor("base reconciled", () => reconciled("base"), 30_000);
     expect(proxy.openConnections()).toBeGreaterThan(0);
   });
