@@ -41,7 +41,9 @@
 import type { CoreV1Event, V1Deployment, V1DeploymentCondition, V1Pod, V1ReplicaSet, V1ReplicaSetCondition } from "@kubernetes/client-node";
 import type { Condition, Failure, ModelService, ModelServiceStatus } from "../api/types.ts";
 import type { OperatorConfig } from "../config/operator-config.ts";
-import { NAME_LABEL } from "../render/labels.ts";
+import { NAME_LABEL, SPEC_GENERATION_ANNOTATION } from "../render/labels.ts";
+import { gpuResourceName, startupBudgetSeconds } from "../render/pod.ts";
+import { desiredReplicas } from "../render/workload.ts";
 import { formatDuration, formatElapsed, plural, quote, rfc3339, truncate } from "./format.ts";
 import {
   DOWNLOAD_CONTAINER,
@@ -92,8 +94,6 @@ export interface StatusResult {
  * predates the latest spec and the status says Progressing instead of trusting it.
  */
 export { SPEC_GENERATION_ANNOTATION } from "../render/labels.ts";
-
-import { SPEC_GENERATION_ANNOTATION } from "../render/labels.ts";
 
 const REVISION_ANNOTATION = "deployment.kubernetes.io/revision";
 
@@ -436,15 +436,16 @@ export function computeStatus(o: ObservedState): StatusResult {
   const generation = o.ms.metadata.generation;
   const prev = o.ms.status;
   const dep = o.deployment;
-  const desired = dep ? (dep.spec?.replicas ?? 1) : spec.autoscaling ? spec.autoscaling.minReplicas : (spec.replicas ?? 1);
+  // The Deployment's own count once it exists (an autoscaler may have changed it); before that, what render asks for.
+  const desired = dep ? (dep.spec?.replicas ?? 1) : desiredReplicas(spec);
   const x: Ctx = {
     o,
     now,
     name,
     ...(generation !== undefined ? { generation } : {}),
     desired,
-    budgetMs: (spec.startup?.timeoutSeconds ?? o.config.defaults.startupTimeoutSeconds) * 1000,
-    gpuResource: spec.gpu?.resourceName ?? o.config.gpu.resourceName,
+    budgetMs: startupBudgetSeconds(spec, o.config) * 1000,
+    gpuResource: gpuResourceName(spec, o.config),
     gpuCount: spec.gpu?.count ?? 0,
   };
 
