@@ -10,6 +10,7 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { ApiError, type KubeClient, resourcePath } from "./client.ts";
+import { sleep } from "./sleep.ts";
 
 export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED";
 
@@ -63,18 +64,6 @@ interface WatchState {
   /** the current watch delivered something */
   gotData: boolean;
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 
 export class Informer<T extends KubernetesObject> {
   private readonly opts: InformerOptions;

@@ -11,6 +11,7 @@
 
 import type { Logger } from "pino";
 import { ApiError, type KubeClient, resourcePath } from "./client.ts";
+import { sleep } from "./sleep.ts";
 
 interface LeaseSpec {
   holderIdentity?: string;
@@ -102,7 +103,7 @@ export class LeaderElector {
     while (!stop.aborted) {
       const ok = await this.attempt(Math.max(1000, this.renewDeadlineMs));
       if (ok || stop.aborted) break;
-      await this.sleep(this.retryPeriodMs * (1 + Math.random() * 0.2));
+      await sleep(this.retryPeriodMs * (1 + Math.random() * 0.2), this.stopCtl.signal);
     }
     // Acquired but released meanwhile: release() gives the lease back.
     if (stop.aborted || !this.leader) return;
@@ -114,7 +115,7 @@ export class LeaderElector {
 
     let lastRenew = Date.now();
     while (!stop.aborted) {
-      await this.sleep(this.retryPeriodMs);
+      await sleep(this.retryPeriodMs, this.stopCtl.signal);
       if (stop.aborted) break;
       const t0 = Date.now();
       const remaining = lastRenew + this.renewDeadlineMs - t0;
@@ -208,20 +209,6 @@ export class LeaderElector {
     } catch (err) {
       this.log.error({ err }, "leader onChange hook threw");
     }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    const signal = this.stopCtl.signal;
-    return new Promise((resolve) => {
-      if (signal.aborted) return resolve();
-      const done = () => {
-        clearTimeout(t);
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      const t = setTimeout(done, ms);
-      signal.addEventListener("abort", done, { once: true });
-    });
   }
 
   private path(withName = true): string {
