@@ -1,29 +1,33 @@
-// One reconcile of one ModelService: read from the caches, render, apply only what differs, delete
-// children no longer wanted, compute status and write it only when it changed. A reconcile that
-// finds everything as it should be sends no write request at all.
+// One reconcile of one ModelService, as an imperative shell around pure parts: render the desired
+// children, gather what exists (caches, plus one uncached GET for a desired child missing from its
+// cache), plan (plan.ts: what to apply and delete, and what blocks it), execute the plan, then
+// compute the status (status/) and write it only when it changed. A reconcile that finds
+// everything as it should be sends no write request at all.
 //
-// Only objects whose controller owner reference is this ModelService (uid included) are ever
-// written or deleted. The child caches hold only objects with our managed-by label, so a child
-// missing from its cache is looked up with an uncached GET before it is created: a user's own
-// object with that name must not be merged into by a forced server-side apply (which would add
-// our owner reference and let the garbage collector delete it with the ModelService). Such a name
-// conflict is reported in the status (NameConflict) and nothing is applied until it is resolved.
+// The child caches hold only objects with our managed-by label, so a user's own object with a
+// child's name is seen only by that GET; a forced server-side apply must never merge into it
+// (that would add our owner reference and let the garbage collector delete it with the
+// ModelService). plan() reports it as a name conflict (NameConflict in the status), and nothing is
+// applied until it is resolved.
 import { createHash } from "node:crypto";
 import type { KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { API_VERSION, KIND, PLURAL } from "../api/schema.ts";
 import type { ModelService, ModelServiceStatus } from "../api/types.ts";
 import type { OperatorConfig } from "../config/operator-config.ts";
-import { deleteObject, needsApply, patchStatus, serverSideApply } from "../kube/apply.ts";
+import { deleteObject, patchStatus, serverSideApply } from "../kube/apply.ts";
 import { isApiError, type KubeClient, resourcePath } from "../kube/client.ts";
+import { errorMessage, isPermanent } from "../kube/errors.ts";
 import type { EventRecorder } from "../kube/events.ts";
+import { mergePatch } from "../kube/merge-patch.ts";
 import { InvalidSpecError } from "../render/errors.ts";
 import { orderedChildren, render, serviceUrl } from "../render/index.ts";
 import { NAME_LABEL } from "../render/labels.ts";
 import { childNames } from "../render/names.ts";
 import type { OperatorMetrics } from "../server/metrics.ts";
 import { computeStatus, statusChanged, transitionEvents } from "../status/index.ts";
-import { type ChildKind, isControlledBy, modelServiceOwner, type ObservedChild, splitKey, unwantedChildren } from "./keys.ts";
+import { type ChildKind, isControlledBy, splitKey } from "./keys.ts";
+import { childId, type Found, type Observed, type Owner, type Plan, plan, type Skip } from "./plan.ts";
 
 /** What the reconciler needs from an informer. */
 export type Cache<T> = { get(namespace: string, name: string): T | undefined; list(namespace?: string): T[] };
@@ -74,13 +78,6 @@ export class ApplyFailedError extends Error {
   }
 }
 
-const errorMessage = (e: unknown): string => {
-  const err = e as { status?: number; body?: unknown; message?: string };
-  const body = err.body as { message?: string } | string | undefined;
-  const detail = typeof body === "object" && body?.message ? body.message : typeof body === "string" && body !== "" ? body : err.message;
-  return `${err.status ? `${err.status}: ` : ""}${detail ?? String(e)}`.slice(0, 900);
-};
-
 /**
  * Annotation with a hash of the rendered child. needsApply only sees fields that differ or are
  * missing from the live object; a field the new spec no longer renders (a volume after
@@ -94,16 +91,50 @@ export function withAppliedHash(obj: KubernetesObject): KubernetesObject {
   return { ...obj, metadata: { ...obj.metadata, annotations: { ...obj.metadata?.annotations, [APPLIED_HASH_ANNOTATION]: hash } } };
 }
 
-/** Errors a retry will not fix: the request itself is refused (validation, admission, RBAC). */
-export const isPermanent = (e: unknown): boolean => {
-  const status = (e as { status?: number }).status;
-  return status === 400 || status === 403 || status === 422;
-};
-
 const childKindOf = (ctx: ReconcileContext, obj: KubernetesObject): ChildCache | undefined =>
   ctx.children.find((c) => c.kind.kind === obj.kind && c.kind.apiVersion === obj.apiVersion);
 
 const byLabel = <T extends KubernetesObject>(items: T[], name: string): T[] => items.filter((o) => o.metadata?.labels?.[NAME_LABEL] === name);
+
+/**
+ * Reads what the plan needs: each desired child from its cache, or with one uncached GET when the
+ * cache has none (the caches hold only labelled objects: a user's object with that name would be
+ * missed), and the labelled children from the caches for pruning.
+ */
+async function gather(
+  ctx: ReconcileContext,
+  owner: Owner,
+  desired: KubernetesObject[],
+): Promise<{ observed: Observed; fetched: Map<string, KubernetesObject>; readErrors: Map<string, unknown> }> {
+  const found = new Map<string, Found>();
+  const fetched = new Map<string, KubernetesObject>();
+  const readErrors = new Map<string, unknown>();
+  for (const obj of desired) {
+    const id = childId(obj);
+    const childName = obj.metadata?.name ?? "";
+    const cc = childKindOf(ctx, obj);
+    if (!cc) {
+      found.set(id, { unserved: ctx.unavailable?.get(obj.kind ?? "") ?? `the operator does not watch ${obj.apiVersion} ${obj.kind}` });
+      continue;
+    }
+    let object = cc.cache.get(owner.namespace, childName);
+    if (!object) {
+      try {
+        object = await getLive(ctx, cc.kind, owner.namespace, childName);
+      } catch (e) {
+        if (ctx.signal?.aborted) throw ctx.signal.reason;
+        readErrors.set(id, e);
+        found.set(id, { kind: cc.kind, unreadable: true });
+        continue;
+      }
+      if (object) fetched.set(obj.kind ?? "", object);
+    }
+    found.set(id, { kind: cc.kind, object });
+  }
+  // Only needed when the plan is not blocked, but reading a cache costs no request.
+  const labelled = ctx.children.flatMap((c) => byLabel(c.cache.list(owner.namespace), owner.name).map((object) => ({ kind: c.kind, object })));
+  return { observed: { found, labelled }, fetched, readErrors };
+}
 
 /** An uncached GET; undefined if there is no such object. */
 async function getLive(ctx: ReconcileContext, kind: ChildKind, namespace: string, name: string): Promise<KubernetesObject | undefined> {
@@ -114,6 +145,72 @@ async function getLive(ctx: ReconcileContext, kind: ChildKind, namespace: string
     if (isApiError(e, 404)) return undefined;
     throw e;
   }
+}
+
+/**
+ * Failed requests of one reconcile. The first permanent one (a retry cannot fix it, such as an
+ * admission rejection) goes into the status (ApplyFailed, Stalled); transient ones (timeouts, 5xx,
+ * 409, 429) are only retried with backoff.
+ */
+type Failures = { permanent?: string; transient?: string; add(what: string, e: unknown): void };
+
+function newFailures(ctx: ReconcileContext, log: Logger): Failures {
+  const f: Failures = {
+    add(what, e) {
+      // Leadership lost (or shutting down) mid-request: stop here, the next leader takes over.
+      if (ctx.signal?.aborted) throw ctx.signal.reason;
+      const msg = `${what}: ${errorMessage(e)}`;
+      if (isPermanent(e)) f.permanent ??= msg;
+      else f.transient ??= msg;
+      log.warn({ err: msg, permanent: isPermanent(e) }, "write failed");
+    },
+  };
+  return f;
+}
+
+/** Why desired children were not written, in their order: the first problem names the status. */
+function reportSkipped(skipped: Skip[], readErrors: ReadonlyMap<string, unknown>, failures: Failures, name: string, log: Logger): void {
+  for (const s of skipped) {
+    const kind = s.object.kind;
+    const childName = s.object.metadata?.name ?? "";
+    if (s.why === "unserved") {
+      failures.permanent ??= s.message;
+      log.debug({ kind, name: childName }, s.message); // the controller logged it at start; the status says it
+    } else if (s.why === "unreadable") {
+      failures.add(`reading ${kind} ${childName}`, readErrors.get(childId(s.object)));
+    } else if (s.why === "leftover") {
+      // The garbage collector removes it shortly; retried with backoff until then.
+      failures.transient ??= `${kind} ${childName} still belongs to a deleted ModelService ${name} (uid ${s.ownerUid}); waiting for the garbage collector`;
+    } else {
+      log.warn({ kind, name: childName, controller: s.controller }, "name conflict: the object exists and is not ours");
+    }
+  }
+}
+
+/** Applies and deletes what the plan says, one request at a time. Returns the applied objects as stored, by kind. */
+async function execute(ctx: ReconcileContext, p: Plan, namespace: string, failures: Failures, log: Logger): Promise<Map<string, KubernetesObject>> {
+  const applied = new Map<string, KubernetesObject>();
+  for (const { object: obj, kind, created } of p.applies) {
+    try {
+      ctx.signal?.throwIfAborted();
+      ctx.metrics?.writes.inc({ verb: "apply", resource: kind.plural });
+      applied.set(obj.kind ?? "", await serverSideApply(ctx.client, obj, kind.plural, ctx.signal));
+      log.info({ kind: obj.kind, name: obj.metadata?.name, created }, created ? "created child" : "updated child");
+    } catch (e) {
+      failures.add(`applying ${obj.kind} ${obj.metadata?.name}`, e);
+    }
+  }
+  for (const { kind, object } of p.prunes) {
+    try {
+      ctx.signal?.throwIfAborted();
+      ctx.metrics?.writes.inc({ verb: "delete", resource: kind.plural });
+      const ref = { apiVersion: kind.apiVersion, plural: kind.plural, namespace, name: object.metadata?.name as string, uid: object.metadata?.uid };
+      if (await deleteObject(ctx.client, ref, ctx.signal)) log.info({ kind: kind.kind, name: object.metadata?.name }, "deleted child no longer wanted");
+    } catch (e) {
+      failures.add(`deleting ${kind.kind} ${object.metadata?.name}`, e);
+    }
+  }
+  return applied;
 }
 
 export async function reconcile(ctx: ReconcileContext, key: string): Promise<ReconcileResult> {
@@ -134,110 +231,25 @@ export async function reconcile(ctx: ReconcileContext, key: string): Promise<Rec
     invalidSpec = e.problems;
   }
 
-  // 2. Apply what differs from the cache; delete what is no longer wanted.
-  // applyError goes into the status (ApplyFailed, Stalled): only errors a retry cannot fix, such as
-  // an admission rejection. Transient ones (timeouts, 5xx, 409, 429) are retried with backoff only.
-  let applyError: string | undefined;
-  let transientError: string | undefined;
-  const fail = (what: string, e: unknown) => {
-    // Leadership lost (or shutting down) mid-request: stop here, the next leader takes over.
-    if (ctx.signal?.aborted) throw ctx.signal.reason;
-    const msg = `${what}: ${errorMessage(e)}`;
-    if (isPermanent(e)) applyError ??= msg;
-    else transientError ??= msg;
-    log.warn({ err: msg, permanent: isPermanent(e) }, "write failed");
-  };
-  const applied = new Map<string, KubernetesObject>();
-  const fetched = new Map<string, KubernetesObject>();
-  const conflicts: string[] = [];
+  const failures = newFailures(ctx, log);
+  let applied = new Map<string, KubernetesObject>();
+  let fetched = new Map<string, KubernetesObject>();
+  let conflicts: string[] = [];
   let unservedKind = false;
   if (!invalidSpec) {
-    // 2a. What must be written, and whether every name is ours to write.
-    const writes: { obj: KubernetesObject; cc: ChildCache; created: boolean }[] = [];
-    for (const obj of desired) {
-      const childName = obj.metadata?.name ?? "";
-      const cc = childKindOf(ctx, obj);
-      if (!cc) {
-        const why = ctx.unavailable?.get(obj.kind ?? "") ?? `the operator does not watch ${obj.apiVersion} ${obj.kind}`;
-        applyError ??= why;
-        unservedKind = true;
-        log.debug({ kind: obj.kind, name: childName }, why); // the controller logged it at start; the status says it
-        continue;
-      }
-      let observed = cc.cache.get(namespace, childName);
-      if (!observed) {
-        // Not in the (label-filtered) cache: it may still exist without our labels.
-        try {
-          observed = await getLive(ctx, cc.kind, namespace, childName);
-        } catch (e) {
-          fail(`reading ${obj.kind} ${childName}`, e);
-          continue;
-        }
-        if (observed) fetched.set(obj.kind ?? "", observed);
-      }
-      if (observed && !isControlledBy(observed, uid)) {
-        const other = modelServiceOwner(observed);
-        if (other?.name === name) {
-          // Left over from a deleted ModelService of the same name: the garbage collector removes it shortly.
-          transientError ??= `${obj.kind} ${childName} still belongs to a deleted ModelService ${name} (uid ${other.uid}); waiting for the garbage collector`;
-        } else {
-          const by = observed.metadata?.ownerReferences?.find((r) => r.controller);
-          conflicts.push(`${obj.kind} ${namespace}/${childName}`);
-          log.warn(
-            { kind: obj.kind, name: childName, controller: by ? `${by.kind}/${by.name}` : undefined },
-            "name conflict: the object exists and is not ours",
-          );
-        }
-        continue;
-      }
-      if (observed && !needsApply(obj, observed)) continue;
-      writes.push({ obj, cc, created: !observed });
-    }
-
-    // 2b. Apply, unless a name is taken or a child's API is not served: then nothing is applied or
-    // deleted (the Deployment would otherwise mount a user's PVC, or lose its HPA before its
-    // ScaledObject exists) and the children already there stay as they are.
-    const blocked = conflicts.length > 0 || unservedKind;
-    for (const { obj, cc, created } of blocked ? [] : writes) {
-      try {
-        ctx.signal?.throwIfAborted();
-        ctx.metrics?.writes.inc({ verb: "apply", resource: cc.kind.plural });
-        applied.set(obj.kind ?? "", await serverSideApply(ctx.client, obj, cc.kind.plural, ctx.signal));
-        log.info({ kind: obj.kind, name: obj.metadata?.name, created }, created ? "created child" : "updated child");
-      } catch (e) {
-        fail(`applying ${obj.kind} ${obj.metadata?.name}`, e);
-      }
-    }
-
-    const observed: ObservedChild[] = blocked
-      ? []
-      : ctx.children.flatMap((c) => byLabel(c.cache.list(namespace), name).map((object) => ({ kind: c.kind, object })));
-    for (const { kind, object } of unwantedChildren({ namespace, name, uid }, desired, observed)) {
-      try {
-        ctx.signal?.throwIfAborted();
-        ctx.metrics?.writes.inc({ verb: "delete", resource: kind.plural });
-        if (
-          await deleteObject(
-            ctx.client,
-            {
-              apiVersion: kind.apiVersion,
-              plural: kind.plural,
-              namespace,
-              name: object.metadata?.name as string,
-              uid: object.metadata?.uid,
-            },
-            ctx.signal,
-          )
-        ) {
-          log.info({ kind: kind.kind, name: object.metadata?.name }, "deleted child no longer wanted");
-        }
-      } catch (e) {
-        fail(`deleting ${kind.kind} ${object.metadata?.name}`, e);
-      }
-    }
+    // 2. Gather, 3. plan, 4. execute.
+    const owner = { namespace, name, uid };
+    const gathered = await gather(ctx, owner, desired);
+    fetched = gathered.fetched;
+    const p = plan(desired, gathered.observed, owner);
+    conflicts = p.conflicts;
+    unservedKind = p.skipped.some((s) => s.why === "unserved");
+    reportSkipped(p.skipped, gathered.readErrors, failures, name, log);
+    applied = await execute(ctx, p, namespace, failures, log);
   }
+  const { permanent: applyError, transient: transientError } = failures;
 
-  // 3. Status, from the caches. A Deployment just applied is taken from the apply's answer: its
+  // 5. Status, from the caches. A Deployment just applied is taken from the apply's answer: its
   // generation is ahead of its observedGeneration, so the status says the rollout is in progress
   // instead of trusting the stale cached copy.
   const deployKind = ctx.children.find((c) => c.kind.kind === "Deployment");
@@ -273,7 +285,7 @@ export async function reconcile(ctx: ReconcileContext, key: string): Promise<Rec
       log.info({ phase: status.phase, reason: readyReason(status) }, "status updated");
     } catch (e) {
       // 404: deleted meanwhile; 409 cannot happen with a merge patch. Anything else retries.
-      if ((e as { status?: number }).status === 404) return { result: "gone" };
+      if (isApiError(e, 404)) return { result: "gone" };
       if (ctx.signal?.aborted) throw ctx.signal.reason;
       ctx.metrics?.reconcileErrors.inc({ kind: "status" });
       throw e;
@@ -316,24 +328,4 @@ function observeTimeToReady(ctx: ReconcileContext, ms: ModelService, prev: Model
 /** A JSON merge patch (RFC 7386) that turns the status `prev` into `next`. */
 export function statusPatch(prev: ModelServiceStatus | undefined, next: ModelServiceStatus): Record<string, unknown> {
   return mergePatch(prev ?? {}, next) as Record<string, unknown>;
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-
-/**
- * A JSON merge patch (RFC 7386) from `prev` to `next`: `next` whole (so the patch is right even
- * if the cached `prev` is a little stale), with every key that `prev` has and `next` lacks set to
- * null, at every depth where both are objects. Arrays and scalars are replaced whole; undefined
- * properties count as absent.
- */
-export function mergePatch(prev: unknown, next: unknown): unknown {
-  if (!isObject(next)) return next === undefined ? null : next;
-  const patch: Record<string, unknown> = {};
-  const before = isObject(prev) ? prev : {};
-  for (const [k, v] of Object.entries(next)) {
-    if (v === undefined) continue;
-    patch[k] = isObject(v) && isObject(before[k]) ? mergePatch(before[k], v) : isObject(v) ? mergePatch({}, v) : v;
-  }
-  for (const [k, v] of Object.entries(before)) if (v !== undefined && (!(k in patch) || next[k] === undefined)) patch[k] = null;
-  return patch;
 }

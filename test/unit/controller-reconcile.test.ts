@@ -7,15 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { ModelService } from "../../src/api/types.ts";
 import { defaultOperatorConfig } from "../../src/config/operator-config.ts";
 import type { ChildKind } from "../../src/controller/keys.ts";
-import {
-  type Cache,
-  mergePatch,
-  NAME_CONFLICT_REQUEUE_MS,
-  type ReconcileContext,
-  reconcile,
-  statusPatch,
-  withAppliedHash,
-} from "../../src/controller/reconcile.ts";
+import { type Cache, NAME_CONFLICT_REQUEUE_MS, type ReconcileContext, reconcile, statusPatch, withAppliedHash } from "../../src/controller/reconcile.ts";
 import { ApiError, type KubeClient } from "../../src/kube/client.ts";
 import type { EventRecorder } from "../../src/kube/events.ts";
 import { childKinds } from "../../src/render/index.ts";
@@ -388,22 +380,6 @@ describe("helpers", () => {
     const prev = { phase: "Failed" as const, lastFailure: { reason: "OOMKilled", exitCode: 137, pod: "p" } };
     const next = { phase: "Failed" as const, lastFailure: { reason: "ImagePullFailed", pod: "p" } };
     expect(statusPatch(prev, next)).toEqual({ phase: "Failed", lastFailure: { reason: "ImagePullFailed", pod: "p", exitCode: null } });
-  });
-  it("mergePatch: nested objects diffed, removed keys null, arrays replaced whole, undefined is absent", () => {
-    expect(mergePatch({ a: { b: 1, c: { d: 2, e: 3 } }, f: [1, 2], g: 1 }, { a: { c: { d: 2 } }, f: [3], h: undefined })).toEqual({
-      a: { b: null, c: { d: 2, e: null } },
-      f: [3],
-      g: null,
-    });
-    expect(mergePatch({ a: 1 }, { a: { b: 1 } })).toEqual({ a: { b: 1 } });
-    expect(mergePatch({ a: { b: 1 } }, { a: "x" })).toEqual({ a: "x" });
-    expect(mergePatch({ a: [{ x: 1 }] }, { a: [{ y: 2 }] })).toEqual({ a: [{ y: 2 }] });
-    expect(mergePatch(undefined, { a: { b: undefined, c: 1 } })).toEqual({ a: { c: 1 } });
-  });
-  it("mergePatch round-trips: applying the patch to prev gives next", () => {
-    const prev = { a: { b: 1, c: { d: 2, e: 3 } }, f: [1, 2], g: 1, k: "s" };
-    const next = { a: { c: { d: 4 }, x: { y: 1 } }, f: [3], k: "s" };
-    expect(applyMergePatch(prev, mergePatch(prev, next))).toEqual(next);
   });
   it("withAppliedHash is stable and changes with the object", () => {
     const a = { apiVersion: "v1", kind: "Service", metadata: { name: "x" }, spec: { port: 1 } } as KubernetesObject;

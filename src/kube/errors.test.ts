@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { ApiError } from "./client.ts";
+import { errorMessage, isPermanent } from "./errors.ts";
+
+describe("isPermanent", () => {
+  it.each([
+    [400, true],
+    [403, true],
+    [422, true],
+    [404, false],
+    [409, false],
+    [429, false],
+    [500, false],
+    [503, false],
+  ])("API error %i → %s", (status, permanent) => {
+    expect(isPermanent(new ApiError(status, "x"))).toBe(permanent);
+  });
+  it("is false for errors that are not API answers (timeouts, resets), even if they carry a status", () => {
+    expect(isPermanent(new Error("socket hang up"))).toBe(false);
+    expect(isPermanent(Object.assign(new Error("odd"), { status: 422 }))).toBe(false);
+  });
+});
+
+describe("errorMessage", () => {
+  it("prefers the API server's message, prefixed with the status", () => {
+    const e = new ApiError(422, "PATCH /x: 422 Invalid: long", "Invalid", { kind: "Status", message: "spec.replicas: Invalid value" });
+    expect(errorMessage(e)).toBe("422: spec.replicas: Invalid value");
+  });
+  it("falls back to a raw text body, then to the error's message", () => {
+    expect(errorMessage(new ApiError(503, "GET /x: 503: busy", undefined, "etcd is busy"))).toBe("503: etcd is busy");
+    expect(errorMessage(new ApiError(500, "GET /x: 500", undefined, { kind: "Status" }))).toBe("500: GET /x: 500");
+    expect(errorMessage(new Error("connect ECONNREFUSED"))).toBe("connect ECONNREFUSED");
+    expect(errorMessage("plain")).toBe("plain");
+  });
+  it("is at most 900 characters", () => {
+    expect(errorMessage(new ApiError(422, "x", "Invalid", { message: "y".repeat(5000) }))).toHaveLength(900);
+  });
+});

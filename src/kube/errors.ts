@@ -1,0 +1,24 @@
+// How to read a failed request: whether a retry can help, and a short message for logs and status.
+import { isApiError } from "./client.ts";
+
+/** Errors a retry will not fix: the request itself is refused (validation, admission, RBAC). */
+export const isPermanent = (e: unknown): boolean => isApiError(e) && (e.status === 400 || e.status === 403 || e.status === 422);
+
+/**
+ * `<status>: <the API server's message>` for an API error (the Status object's message, else the
+ * raw body), the error's message otherwise; at most 900 characters.
+ */
+export function errorMessage(e: unknown): string {
+  if (isApiError(e)) {
+    const body = e.body as { message?: unknown } | string | undefined;
+    const detail =
+      typeof body === "object" && body !== null && typeof body.message === "string" && body.message
+        ? body.message
+        : typeof body === "string" && body !== ""
+          ? body
+          : e.message;
+    return `${e.status ? `${e.status}: ` : ""}${detail}`.slice(0, 900);
+  }
+  const message = typeof e === "object" && e !== null ? (e as { message?: unknown }).message : undefined;
+  return (typeof message === "string" ? message : String(e)).slice(0, 900);
+}
