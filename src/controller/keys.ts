@@ -2,9 +2,8 @@
 // children are no longer wanted. No I/O here, so they are unit-tested without a cluster.
 import type { KubernetesObject, V1OwnerReference } from "@kubernetes/client-node";
 import { GROUP, KIND } from "../api/schema.ts";
-import { NAME_LABEL } from "../render/labels.ts";
-// The renderer marks the cache PVC with it when spec.cache.deleteOnRemoval is true.
-import { DELETE_ON_REMOVAL_ANNOTATION } from "../render/workload.ts";
+// The renderer marks the cache PVC with DELETE_ON_REMOVAL_ANNOTATION when spec.cache.deleteOnRemoval is true.
+import { DELETE_ON_REMOVAL_ANNOTATION, NAME_LABEL } from "../model/labels.ts";
 
 export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
 

@@ -9,8 +9,6 @@ import type { EngineDef } from "./engines/index.ts";
 import type { Problem } from "./errors.ts";
 import { childMeta } from "./meta.ts";
 
-export type AutoscalerKind = "none" | "hpa" | "keda";
-
 export type ScaledObject = KubernetesObject & {
   spec: {
     scaleTargetRef: { apiVersion: string; kind: string; name: string };
@@ -25,14 +23,13 @@ export type ScaledObject = KubernetesObject & {
 /** DCGM exporter's per-GPU utilisation in percent. */
 const GPU_UTIL_METRIC = "DCGM_FI_DEV_GPU_UTIL";
 
-/** Which autoscaler the spec needs, and why it cannot work with this engine and config. */
-export function autoscalerPlan(spec: ModelServiceSpec, config: OperatorConfig, engine: EngineDef): { kind: AutoscalerKind; problems: Problem[] } {
+/** Why the autoscaling the spec asks for cannot work with this engine and config (which autoscaler: resolved.ts). */
+export function autoscalingProblems(spec: ModelServiceSpec, config: OperatorConfig, engine: EngineDef): Problem[] {
   const a = spec.autoscaling;
-  if (!a) return { kind: "none", problems: [] };
+  if (!a) return [];
   const problems: Problem[] = [];
   const target = a.target ?? {};
   const kedaMissing = " KEDA is not enabled in the operator's config (keda.enabled)";
-  const needsKeda = target.inFlightRequests !== undefined || target.gpuUtilization !== undefined;
   if (target.inFlightRequests !== undefined) {
     if (!config.keda.enabled)
       problems.push({
@@ -52,7 +49,7 @@ export function autoscalerPlan(spec: ModelServiceSpec, config: OperatorConfig, e
         message: `scaling on GPU utilisation needs KEDA and Prometheus (DCGM exporter);${kedaMissing}: use cpuUtilization instead`,
       });
   }
-  return { kind: needsKeda ? "keda" : "hpa", problems };
+  return problems;
 }
 
 const scaleTargetRef = (rc: RenderContext) => ({ apiVersion: "apps/v1", kind: "Deployment", name: rc.names.deployment });

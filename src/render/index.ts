@@ -12,23 +12,21 @@ import { stringify } from "yaml";
 import { isZeroRolloutValue } from "../api/schema.ts";
 import type { ModelService, ModelServiceSpec } from "../api/types.ts";
 import type { OperatorConfig } from "../config/operator-config.ts";
-import { autoscalerPlan, horizontalPodAutoscaler, type ScaledObject, scaledObject } from "./autoscaling.ts";
+import { gpuResourceName, resolve } from "../model/resolved.ts";
+import { autoscalingProblems, horizontalPodAutoscaler, type ScaledObject, scaledObject } from "./autoscaling.ts";
 import type { RenderContext } from "./context.ts";
 import { ENGINES } from "./engines/index.ts";
 import type { EngineContext } from "./engines/types.ts";
 import { InvalidSpecError, type Problem } from "./errors.ts";
 import { modelSourceParts, parseModelUri } from "./model-source.ts";
 import { childNames } from "./names.ts";
-import { gpuResourceName, startupBudgetSeconds } from "./pod.ts";
-import { cachePvc, deployment, podDisruptionBudget, rolloutStrategy, service, servicePort } from "./workload.ts";
+import { cachePvc, deployment, podDisruptionBudget, rolloutStrategy, service } from "./workload.ts";
 
 export type { ScaledObject } from "./autoscaling.ts";
 export { ENGINES } from "./engines/index.ts";
 export { InvalidSpecError, type Problem } from "./errors.ts";
-export { DOWNLOAD_CONTAINER } from "./model-source.ts";
 export { childNames } from "./names.ts";
-export { ENGINE_CONTAINER, startupBudgetSeconds } from "./pod.ts";
-export { DELETE_ON_REMOVAL_ANNOTATION, desiredReplicas, PROGRESS_DEADLINE_MARGIN_SECONDS } from "./workload.ts";
+export { PROGRESS_DEADLINE_MARGIN_SECONDS } from "./workload.ts";
 
 export type RenderedChildren = {
   deployment: V1Deployment;
@@ -118,14 +116,14 @@ function specProblems(ms: ModelService, spec: ModelServiceSpec, config: Operator
 /** Resolves defaults and checks the spec; throws InvalidSpecError listing every problem. */
 function renderContext(ms: ModelService, config: OperatorConfig): RenderContext {
   const spec = ms.spec;
-  const name = ms.metadata.name ?? "";
+  const resolved = resolve(ms, config);
+  const { name, gpuCount } = resolved;
   const engine = ENGINES[spec.engine.type];
   const names = childNames(name);
   const source = parseModelUri(spec.model.uri);
   const image = spec.engine.image || (spec.engine.type === "Custom" ? "" : config.images[spec.engine.type]);
   const servedName = spec.model.servedName ?? name;
   const parts = modelSourceParts({ spec, source, engineType: spec.engine.type, engineImage: image, servedName, pvcName: names.pvc, config });
-  const gpuCount = spec.gpu?.count ?? 0;
   const engineCtx: EngineContext = {
     source,
     modelRef: parts.modelRef,
@@ -136,31 +134,15 @@ function renderContext(ms: ModelService, config: OperatorConfig): RenderContext 
     storeDir: parts.storeDir,
     userArgs: spec.engine.args ?? [],
   };
-  const autoscaler = autoscalerPlan(spec, config, engine);
   const problems = [
     ...specProblems(ms, spec, config),
     ...parts.problems,
     ...engine.check(engineCtx),
-    ...autoscaler.problems,
+    ...autoscalingProblems(spec, config, engine),
     ...(image ? [] : [{ path: "spec.engine.image", message: "engine.image is required when engine.type is Custom" }]),
   ];
   if (problems.length > 0) throw new InvalidSpecError(problems);
-  return {
-    ms,
-    spec,
-    config,
-    name,
-    namespace: ms.metadata.namespace,
-    names,
-    engine,
-    engineCtx,
-    parts,
-    image,
-    gpuCount,
-    gpuResource: gpuResourceName(spec, config),
-    startupBudgetSeconds: startupBudgetSeconds(spec, config),
-    autoscaler: autoscaler.kind,
-  };
+  return { ...resolved, ms, spec, config, names, engine, engineCtx, parts, image };
 }
 
 /** Plain JSON: no undefined, no shared references, no class instances. */
@@ -196,7 +178,7 @@ export function childrenYaml(children: RenderedChildren): string {
 
 /** In-cluster URL of the Service: http://<svc>.<ns>.svc.<clusterDomain>[:port] (port omitted when 80). */
 export function serviceUrl(ms: ModelService, config: OperatorConfig): string {
-  const port = servicePort(ms.spec, config);
+  const port = resolve(ms, config).servicePort;
   const host = `${childNames(ms.metadata.name ?? "").service}.${ms.metadata.namespace ?? "default"}.svc.${config.clusterDomain}`;
   return `http://${host}${port === 80 ? "" : `:${port}`}`;
 }

@@ -1,7 +1,7 @@
 import type { V1ObjectMeta, V1OwnerReference } from "@kubernetes/client-node";
 import { API_VERSION, KIND } from "../api/schema.ts";
+import { commonLabels } from "../model/labels.ts";
 import type { RenderContext } from "./context.ts";
-import { commonLabels } from "./labels.ts";
 
 export function ownerReference(rc: RenderContext): V1OwnerReference {
   return { apiVersion: API_VERSION, kind: KIND, name: rc.name, uid: rc.ms.metadata.uid ?? "", controller: true, blockOwnerDeletion: true };

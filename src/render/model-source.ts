@@ -5,10 +5,9 @@ import type { V1Container, V1EnvFromSource, V1EnvVar, V1Volume, V1VolumeMount } 
 import type { EngineType } from "../api/schema.ts";
 import type { ModelServiceSpec } from "../api/types.ts";
 import type { OperatorConfig } from "../config/operator-config.ts";
+import { DOWNLOAD_CONTAINER } from "../model/resolved.ts";
 import type { Problem } from "./errors.ts";
 
-/** Name of the init container that fetches s3://, gs:// and ollama:// models. */
-export const DOWNLOAD_CONTAINER = "model-download";
 /** pvc:// claims are mounted read-only here. */
 export const MODEL_MOUNT_PATH = "/mnt/models";
 /** The cache volume (spec.cache, or a scratch emptyDir for Ollama pulls) is mounted here. */

@@ -12,20 +12,14 @@ import type {
 } from "@kubernetes/client-node";
 import type { ModelServiceSpec } from "../api/types.ts";
 import type { OperatorConfig } from "../config/operator-config.ts";
+import { commonLabels } from "../model/labels.ts";
+import { ENGINE_CONTAINER } from "../model/resolved.ts";
 import type { RenderContext } from "./context.ts";
-import { commonLabels } from "./labels.ts";
 
-/** Name of the container running the engine; the status code looks for it. */
-export const ENGINE_CONTAINER = "engine";
 export const HTTP_PORT_NAME = "http";
 export const STARTUP_PROBE_PERIOD_SECONDS = 10;
 /** Grace for in-flight requests to finish when a replica stops. */
 const TERMINATION_GRACE_SECONDS = 60;
-
-export const startupBudgetSeconds = (spec: ModelServiceSpec, config: OperatorConfig): number =>
-  spec.startup?.timeoutSeconds ?? config.defaults.startupTimeoutSeconds;
-
-export const gpuResourceName = (spec: ModelServiceSpec, config: OperatorConfig): string => spec.gpu?.resourceName ?? config.gpu.resourceName;
 
 /** spec.sharedMemory, or the operator default for multi-GPU replicas (NCCL needs a large /dev/shm). */
 export function sharedMemorySize(spec: ModelServiceSpec, config: OperatorConfig): string | undefined {

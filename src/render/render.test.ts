@@ -3,8 +3,8 @@ import { describe, expect, it } from "vitest";
 import { ENGINE_TYPES, type EngineType, modelServiceSchema } from "../api/schema.ts";
 import type { ModelService, ModelServiceSpec } from "../api/types.ts";
 import { defaultOperatorConfig, type OperatorConfig } from "../config/operator-config.ts";
+import { selectorLabels } from "../model/labels.ts";
 import { CHILD_KINDS, childKinds, childrenYaml, InvalidSpecError, orderedChildren, PROGRESS_DEADLINE_MARGIN_SECONDS, render, serviceUrl } from "./index.ts";
-import { selectorLabels } from "./labels.ts";
 
 const UID = "7f1c9d2e-0000-4000-8000-000000000001";
 

@@ -2,16 +2,13 @@
 import type { V1Deployment, V1DeploymentStrategy, V1PersistentVolumeClaim, V1PodDisruptionBudget, V1Service } from "@kubernetes/client-node";
 import { isZeroRolloutValue } from "../api/schema.ts";
 import type { ModelServiceSpec } from "../api/types.ts";
-import type { OperatorConfig } from "../config/operator-config.ts";
+import { DELETE_ON_REMOVAL_ANNOTATION, SPEC_GENERATION_ANNOTATION, selectorLabels } from "../model/labels.ts";
 import type { RenderContext } from "./context.ts";
-import { SPEC_GENERATION_ANNOTATION, selectorLabels } from "./labels.ts";
 import { childMeta } from "./meta.ts";
 import { HTTP_PORT_NAME, podTemplate } from "./pod.ts";
 
 /** Extra time the Deployment's progress deadline allows beyond the startup budget (scheduling, image pull). */
 export const PROGRESS_DEADLINE_MARGIN_SECONDS = 120;
-/** Annotation on the cache PVC: whether to delete it when spec.cache is removed (the spec no longer says). */
-export const DELETE_ON_REMOVAL_ANNOTATION = "modelservice.dev/delete-on-removal";
 const REVISION_HISTORY_LIMIT = 3;
 
 /**
@@ -27,9 +24,6 @@ export function rolloutStrategy(spec: ModelServiceSpec): { maxSurge: string | nu
   return { maxSurge, maxUnavailable };
 }
 
-/** Replicas the user asked for: the fixed count, or the autoscaling floor. */
-export const desiredReplicas = (spec: ModelServiceSpec): number => (spec.autoscaling ? spec.autoscaling.minReplicas : (spec.replicas ?? 1));
-
 export function deployment(rc: RenderContext): V1Deployment {
   const strategy: V1DeploymentStrategy = { type: "RollingUpdate", rollingUpdate: rolloutStrategy(rc.spec) };
   return {
@@ -42,7 +36,7 @@ export function deployment(rc: RenderContext): V1Deployment {
     ),
     spec: {
       // With autoscaling the HPA or KEDA owns the replica count.
-      ...(rc.spec.autoscaling ? {} : { replicas: rc.spec.replicas ?? 1 }),
+      ...(rc.autoscaler === "none" ? { replicas: rc.desiredReplicas } : {}),
       selector: { matchLabels: selectorLabels(rc.name) },
       strategy,
       revisionHistoryLimit: REVISION_HISTORY_LIMIT,
@@ -52,8 +46,6 @@ export function deployment(rc: RenderContext): V1Deployment {
   };
 }
 
-export const servicePort = (spec: ModelServiceSpec, config: OperatorConfig): number => spec.service?.port ?? config.defaults.servicePort;
-
 export function service(rc: RenderContext): V1Service {
   return {
     apiVersion: "v1",
@@ -62,7 +54,7 @@ export function service(rc: RenderContext): V1Service {
     spec: {
       type: rc.spec.service?.type ?? rc.config.defaults.serviceType,
       selector: selectorLabels(rc.name),
-      ports: [{ name: HTTP_PORT_NAME, port: servicePort(rc.spec, rc.config), targetPort: rc.engineCtx.port, protocol: "TCP", appProtocol: "http" }],
+      ports: [{ name: HTTP_PORT_NAME, port: rc.servicePort, targetPort: rc.engineCtx.port, protocol: "TCP", appProtocol: "http" }],
     },
   };
 }
@@ -84,7 +76,7 @@ export function cachePvc(rc: RenderContext): V1PersistentVolumeClaim | undefined
 }
 
 export function podDisruptionBudget(rc: RenderContext): V1PodDisruptionBudget | undefined {
-  if (desiredReplicas(rc.spec) <= 1) return undefined;
+  if (rc.desiredReplicas <= 1) return undefined;
   return {
     apiVersion: "policy/v1",
     kind: "PodDisruptionBudget",

@@ -1,7 +1,9 @@
 // The ModelService status as a pure function of what is observed: the Deployment, its
 // ReplicaSets, the pods, optionally their Events, and what the controller knows (invalid spec,
-// apply error, URL). No I/O; the time is passed in. Per-pod diagnosis is in pods.ts, the reason
-// precedence in reasons.ts, the change test and Events in events.ts.
+// apply error, URL). No I/O; the time is passed in. Defaults (replicas, budget, GPU resource) come
+// from the resolved view (model/resolved.ts) that render uses too. Per-pod diagnosis is in pods.ts,
+// the verdict (phase and conditions, a chain of small checks) in verdict.ts, the reason precedence
+// in reasons.ts, the change test and Events in events.ts.
 //
 // Stability (no hot loops): lastTransitionTime changes only when a condition's status flips;
 // elapsed times in messages have minute resolution; lastFailure times come from the pods (a
@@ -38,25 +40,14 @@
 // plus a second, so StartupTimeout is reported on time, capped at one minute so the elapsed time in
 // the message (minute resolution) stays true. In every other state the watches on the Deployment,
 // ReplicaSets and pods wake the controller, so no requeue is asked for.
-import type { CoreV1Event, V1Deployment, V1DeploymentCondition, V1Pod, V1ReplicaSet, V1ReplicaSetCondition } from "@kubernetes/client-node";
+import type { CoreV1Event, V1Deployment, V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
 import type { Condition, Failure, ModelService, ModelServiceStatus } from "../api/types.ts";
 import type { OperatorConfig } from "../config/operator-config.ts";
-import { NAME_LABEL, SPEC_GENERATION_ANNOTATION } from "../render/labels.ts";
-import { gpuResourceName, startupBudgetSeconds } from "../render/pod.ts";
-import { desiredReplicas } from "../render/workload.ts";
-import { formatDuration, formatElapsed, plural, quote, rfc3339, truncate } from "./format.ts";
-import {
-  DOWNLOAD_CONTAINER,
-  diagnosePod,
-  ENGINE_CONTAINER,
-  type FailureCandidate,
-  failureCandidates,
-  isLivePod,
-  isPodReady,
-  type PodContext,
-  type PodDiagnosis,
-} from "./pods.ts";
-import { FAILURE_REASONS, precedence, REASONS, type Reason, WAITING_REASONS } from "./reasons.ts";
+import { resolve } from "../model/resolved.ts";
+import { formatDuration, rfc3339, truncate } from "./format.ts";
+import { containerLabel, diagnosePod, type FailureCandidate, failureCandidates, isLivePod, isPodReady, type PodContext, type PodDiagnosis } from "./pods.ts";
+import { REASONS } from "./reasons.ts";
+import { type Cond, verdict } from "./verdict.ts";
 
 export interface ObservedState {
   /** The ModelService, with metadata.generation and the previous status (for lastTransitionTime and lastFailure). */
@@ -93,7 +84,7 @@ export interface StatusResult {
  * from. When present and older than the ModelService's generation, the Deployment in the cache
  * predates the latest spec and the status says Progressing instead of trusting it.
  */
-export { SPEC_GENERATION_ANNOTATION } from "../render/labels.ts";
+export { SPEC_GENERATION_ANNOTATION } from "../model/labels.ts";
 
 const REVISION_ANNOTATION = "deployment.kubernetes.io/revision";
 
@@ -101,28 +92,6 @@ const REVISION_ANNOTATION = "deployment.kubernetes.io/revision";
 export const LOADING_REFRESH_MS = 60_000;
 
 export const CONDITION_TYPES = ["Ready", "Reconciling", "Stalled"] as const;
-
-type CondStatus = "True" | "False";
-interface Verdict {
-  phase: NonNullable<ModelServiceStatus["phase"]>;
-  ready: { status: CondStatus; reason: string; message: string };
-  reconciling: { status: CondStatus; reason: string; message: string };
-  stalled: { status: CondStatus; reason: string; message: string };
-}
-
-interface Ctx {
-  o: ObservedState;
-  now: number;
-  name: string;
-  generation?: number;
-  desired: number;
-  budgetMs: number;
-  gpuResource: string;
-  gpuCount: number;
-}
-
-const depCondition = (d: V1Deployment | undefined, type: string): V1DeploymentCondition | undefined => d?.status?.conditions?.find((c) => c.type === type);
-const rsCondition = (rs: V1ReplicaSet | undefined, type: string): V1ReplicaSetCondition | undefined => rs?.status?.conditions?.find((c) => c.type === type);
 
 /** The Deployment's newest ReplicaSet and the split of pods into its pods and older ones. */
 function splitByRevision(dep: V1Deployment | undefined, rss: V1ReplicaSet[], pods: V1Pod[]) {
@@ -139,16 +108,9 @@ function splitByRevision(dep: V1Deployment | undefined, rss: V1ReplicaSet[], pod
   return { newRs, current: pods.filter(isCurrent), old: pods.filter((p) => !isCurrent(p)) };
 }
 
-const who = (container: string | undefined) =>
-  !container || container === ENGINE_CONTAINER
-    ? "container engine"
-    : container === DOWNLOAD_CONTAINER
-      ? "init container model-download"
-      : `container ${container}`;
-
 /** One pod's failure, for status.lastFailure.message. */
 export function describeFailure(d: PodDiagnosis, budgetMs: number): string {
-  const c = who(d.container);
+  const c = containerLabel(d.container);
   switch (d.reason) {
     case REASONS.OOMKilled:
       return `${c} ran out of memory (${d.detail}); raise spec.resources.limits.memory`;
@@ -159,240 +121,6 @@ export function describeFailure(d: PodDiagnosis, budgetMs: number): string {
     default:
       return `${c}: ${d.detail ?? d.reason}`;
   }
-}
-
-const replicas = (n: number) => plural(n, "replica");
-
-/** The message part for the replicas that share a reason. */
-function groupParts(reason: Reason, ds: PodDiagnosis[], x: Ctx): string[] {
-  const n = ds.length;
-  const first = ds[0] as PodDiagnosis;
-  const scheduler = first.detail ? ` (scheduler: ${first.detail})` : "";
-  const scaleUp = ds.some((d) => d.scaleUp) ? "; the cluster autoscaler is adding a node" : "";
-  const spec = x.o.ms.spec;
-  switch (reason) {
-    case REASONS.InsufficientGPU:
-      return [`${replicas(n)} waiting for GPUs: each asks for ${x.gpuCount} ${x.gpuResource}${scheduler}${scaleUp}`];
-    case REASONS.NoMatchingNode: {
-      const want: string[] = [];
-      if (spec.gpu?.products?.length) want.push(`GPU product ${spec.gpu.products.join(" or ")}`);
-      if (spec.gpu?.minMemoryMiB !== undefined) want.push(`at least ${spec.gpu.minMemoryMiB} MiB per GPU`);
-      if (spec.scheduling?.nodeSelector && Object.keys(spec.scheduling.nodeSelector).length) want.push("spec.scheduling.nodeSelector");
-      const what = want.length ? want.join(", ") : "the pod's node selector and affinity";
-      return [`${replicas(n)} waiting: no node matches ${what}${scheduler}${scaleUp}`];
-    }
-    case REASONS.TaintNotTolerated:
-      return [`${replicas(n)} waiting: the nodes carry taints the pods do not tolerate (add them to spec.scheduling.tolerations)${scheduler}${scaleUp}`];
-    case REASONS.Unschedulable:
-      return [`${replicas(n)} cannot be scheduled${scheduler}${scaleUp}`];
-    case REASONS.Scheduling:
-      return [`${replicas(n)} waiting to be scheduled${first.detail ? ` (${first.detail})` : ""}${scaleUp}`];
-    case REASONS.Loading: {
-      const parts: string[] = [];
-      const of = (k: number) => `${k} of ${plural(x.desired, "replica")}`;
-      const longest = (g: PodDiagnosis[]) => formatElapsed(x.now - Math.min(...g.map((d) => d.since ?? x.now)));
-      const load = ds.filter((d) => d.stage === "load");
-      const download = ds.filter((d) => d.stage === "download");
-      const start = ds.filter((d) => d.stage === "start");
-      if (load.length) parts.push(`${of(load.length)} loading the model for ${longest(load)} (budget ${formatDuration(x.budgetMs)})`);
-      if (download.length) parts.push(`${of(download.length)} downloading the weights for ${longest(download)}`);
-      if (start.length) parts.push(`${of(start.length)} starting (pulling the image, creating the container)`);
-      return parts;
-    }
-    case REASONS.OOMKilled:
-      return [`${replicas(n)} out of memory (${who(first.container)}: ${first.detail}); raise spec.resources.limits.memory`];
-    case REASONS.CrashLoop:
-      return [`${replicas(n)} crash-looping (${who(first.container)}: ${first.detail})`];
-    case REASONS.StartupTimeout:
-      return [
-        `${replicas(n)} not ready within the startup budget of ${formatDuration(x.budgetMs)}${first.detail ? ` (${first.detail})` : ""}; raise spec.startup.timeoutSeconds if the model needs longer to load`,
-      ];
-    case REASONS.ImagePullFailed:
-    case REASONS.CredentialsMissing:
-    case REASONS.ContainerConfigError:
-    case REASONS.ContainerStartFailed:
-      return [`${replicas(n)} cannot start (${who(first.container)}: ${first.detail ?? reason})`];
-    default:
-      return [`${replicas(n)} ${reason}`];
-  }
-}
-
-interface Problem {
-  reason: Reason;
-  parts: string[];
-  stalled: boolean;
-}
-
-/** ReplicaFailure on the new ReplicaSet or the Deployment: pods cannot be created. */
-function creationProblem(dep: V1Deployment, newRs: V1ReplicaSet | undefined, missing: number): Problem | undefined {
-  const c = [rsCondition(newRs, "ReplicaFailure"), depCondition(dep, "ReplicaFailure")].find((x) => x?.status === "True");
-  if (!c) return undefined;
-  const msg = c.message ?? "";
-  const count = missing > 0 ? `${replicas(missing)} cannot be created` : "replicas cannot be created";
-  const quota = /exceeded quota:?\s*(.*)$/is.exec(msg);
-  if (quota) return { reason: REASONS.QuotaExceeded, parts: [`${count}: exceeded quota ${quote(quota[1], 300)}`], stalled: false };
-  const forbidden = /forbidden|denied/i.test(msg) && !/timeout|deadline|connection refused|unavailable/i.test(msg);
-  return { reason: REASONS.PodCreationFailed, parts: [`${count}: ${quote(msg, 300) || (c.reason ?? "FailedCreate")}`], stalled: forbidden };
-}
-
-const cond = (status: CondStatus, reason: string, message = "") => ({ status, reason, message });
-
-function verdictFor(
-  x: Ctx,
-  diags: PodDiagnosis[],
-  currentReady: number,
-  oldReady: number,
-  oldLive: number,
-  newRs: V1ReplicaSet | undefined,
-  currentCount: number,
-): Verdict {
-  const { o } = x;
-  const dep = o.deployment;
-  const serving = currentReady + oldReady;
-  const servingNote = oldReady > 0 && currentReady < x.desired ? `; the previous revision still serves ${replicas(oldReady)}` : "";
-
-  if (o.invalidSpec?.length) {
-    const list = o.invalidSpec.map((i) => `${i.path}: ${i.message}`).join("; ");
-    const keeps = dep && serving > 0 ? `; the existing Deployment keeps serving ${replicas(serving)} of the previous spec` : "";
-    const msg = truncate(`the spec is invalid: ${list}${keeps}`);
-    return {
-      phase: serving > 0 ? "Degraded" : "Failed",
-      ready: cond("False", REASONS.InvalidSpec, msg),
-      reconciling: cond("False", REASONS.InvalidSpec),
-      stalled: cond("True", REASONS.InvalidSpec, msg),
-    };
-  }
-  if (o.conflicts?.length) {
-    const list = o.conflicts.map((c) => `${c} already exists and is not owned by this ModelService; rename or delete it`).join("; ");
-    const keeps = dep && serving > 0 ? `; the existing Deployment keeps serving ${replicas(serving)}` : "";
-    const msg = truncate(`${list}${keeps}`);
-    return {
-      phase: serving > 0 ? "Degraded" : "Failed",
-      ready: cond("False", REASONS.NameConflict, msg),
-      reconciling: cond("False", REASONS.NameConflict),
-      stalled: cond("True", REASONS.NameConflict, msg),
-    };
-  }
-  if (o.applyError) {
-    const keeps = dep && serving > 0 ? `; the existing Deployment keeps serving ${replicas(serving)}` : "";
-    const msg = truncate(`applying the children failed: ${quote(o.applyError, 700)}${keeps}`);
-    return {
-      phase: serving > 0 ? "Degraded" : "Failed",
-      ready: cond("False", REASONS.ApplyFailed, msg),
-      reconciling: cond("False", REASONS.ApplyFailed),
-      stalled: cond("True", REASONS.ApplyFailed, msg),
-    };
-  }
-  if (!dep) {
-    const msg = "waiting for the Deployment to be created";
-    return {
-      phase: "Pending",
-      ready: cond("False", REASONS.Pending, msg),
-      reconciling: cond("True", REASONS.Pending, msg),
-      stalled: cond("False", REASONS.Pending),
-    };
-  }
-
-  const depGen = dep.metadata?.generation;
-  const specGen = Number(dep.metadata?.annotations?.[SPEC_GENERATION_ANNOTATION]);
-  const depStale = Number.isFinite(specGen) && x.generation !== undefined && specGen < x.generation;
-  const depObserved = depGen === undefined || (dep.status?.observedGeneration ?? 0) >= depGen;
-  if (!depObserved || depStale) {
-    const msg = depStale
-      ? `the Deployment has not been updated to generation ${x.generation} yet`
-      : `waiting for the Deployment controller to observe the new spec${servingNote}`;
-    return {
-      phase: "Pending",
-      ready: cond("False", REASONS.Progressing, msg),
-      reconciling: cond("True", REASONS.Progressing, msg),
-      stalled: cond("False", REASONS.Progressing),
-    };
-  }
-
-  if (x.desired === 0) {
-    // minReplicas is at least 1, so only spec.replicas: 0 (or kubectl scale) gets here.
-    const msg = "parked: spec.replicas is 0; scale it up to serve again";
-    return {
-      phase: "Idle",
-      ready: cond("True", REASONS.ScaledToZero, msg),
-      reconciling: cond("False", REASONS.ScaledToZero),
-      stalled: cond("False", REASONS.ScaledToZero),
-    };
-  }
-
-  // Problems and progress, by reason, in precedence order.
-  const byReason = new Map<Reason, PodDiagnosis[]>();
-  for (const d of diags) {
-    if (d.bucket === "ready") continue;
-    byReason.set(d.reason, [...(byReason.get(d.reason) ?? []), d]);
-  }
-  const problems: Problem[] = [...byReason.entries()].map(([reason, ds]) => ({ reason, parts: groupParts(reason, ds, x), stalled: ds.some((d) => d.stalled) }));
-  const creation = creationProblem(dep, newRs, x.desired - currentCount);
-  if (creation) problems.push(creation);
-  const progress = depCondition(dep, "Progressing");
-  if (progress?.status === "False" && progress.reason === "ProgressDeadlineExceeded") {
-    problems.push({
-      reason: REASONS.ProgressDeadlineExceeded,
-      parts: [`the rollout made no progress within the Deployment's deadline of ${formatDuration((dep.spec?.progressDeadlineSeconds ?? 600) * 1000)}`],
-      stalled: true,
-    });
-  }
-  const missing = x.desired - currentCount;
-  if (!creation && missing > 0 && currentReady < x.desired)
-    problems.push({ reason: REASONS.Progressing, parts: [`${replicas(missing)} not created yet`], stalled: false });
-  problems.sort((a, b) => precedence(a.reason) - precedence(b.reason));
-
-  const primary = problems[0];
-  const allParts = problems.flatMap((p) => p.parts);
-  const stall = problems.find((p) => p.stalled);
-  const settled = dep.status?.replicas === undefined || (dep.status.replicas ?? 0) <= x.desired;
-
-  // Replicas that must serve for Ready: all of them, or with autoscaling its floor (at least one):
-  // an autoscaler scaling up is work in progress on a model that serves, not a model that is down.
-  const autoscaling = o.ms.spec.autoscaling;
-  const required = autoscaling ? Math.min(x.desired, Math.max(1, autoscaling.minReplicas)) : x.desired;
-  if (currentReady >= required) {
-    const msg = truncate(`${currentReady}/${x.desired} replicas ready${allParts.length ? `; ${allParts.join("; ")}` : ""}`);
-    const extra = problems.find((p) => FAILURE_REASONS.has(p.reason) || WAITING_REASONS.has(p.reason));
-    const phase = extra ? "Degraded" : "Ready";
-    let reconciling = cond("False", REASONS.Ready);
-    if (currentReady < x.desired) {
-      reconciling = cond(
-        "True",
-        primary?.reason ?? REASONS.Progressing,
-        truncate(`scaling up to ${replicas(x.desired)}: ${allParts.join("; ") || "waiting for replicas"}`),
-      );
-    } else if (oldLive > 0 || !settled) {
-      const removing = oldLive > 0 ? `${replicas(oldLive)} of the previous revision being removed` : "surplus replicas being removed";
-      reconciling = cond("True", REASONS.RollingOut, `the new revision serves ${currentReady}/${x.desired}; ${removing}`);
-    } else if (extra) {
-      reconciling = cond("True", extra.reason, truncate(extra.parts.join("; ")));
-    }
-    return { phase, ready: cond("True", REASONS.Ready, msg), reconciling, stalled: cond("False", REASONS.Ready) };
-  }
-
-  const primaryReason: Reason = primary?.reason ?? REASONS.Progressing;
-  const body = allParts.length ? allParts.join("; ") : "waiting for replicas to become ready";
-  const stalled = stall ? cond("True", stall.reason, truncate(stall.parts.join("; "))) : cond("False", primaryReason);
-
-  // A rollout whose new replicas cannot get a node (or be created) while the previous revision serves.
-  const blocked = oldReady > 0 && primary !== undefined && (WAITING_REASONS.has(primary.reason) || primary.reason === REASONS.QuotaExceeded);
-  if (blocked) {
-    const msg = truncate(`the previous revision serves ${oldReady}/${x.desired}; the rollout of the new spec is blocked: ${body}`);
-    const reconciling = stall ? cond("False", stall.reason) : cond("True", REASONS.RolloutBlocked, msg);
-    if (serving >= x.desired) return { phase: "Degraded", ready: cond("True", REASONS.RolloutBlocked, msg), reconciling, stalled };
-    return { phase: "Degraded", ready: cond("False", primaryReason, msg), reconciling, stalled };
-  }
-
-  const msg = truncate(`${body}${servingNote}`);
-  let phase: Verdict["phase"];
-  if (FAILURE_REASONS.has(primaryReason)) phase = serving > 0 ? "Degraded" : "Failed";
-  else if (WAITING_REASONS.has(primaryReason)) phase = serving > 0 ? "Degraded" : "Scheduling";
-  else if (primaryReason === REASONS.Loading) phase = "Loading";
-  else if (primaryReason === REASONS.Scheduling) phase = "Scheduling";
-  else phase = "Pending";
-  const reconciling = stall ? cond("False", stall.reason) : cond("True", primaryReason, msg);
-  return { phase, ready: cond("False", primaryReason, msg), reconciling, stalled };
 }
 
 /** The newest container failure; the previous one when nothing newer happened. */
@@ -410,13 +138,7 @@ function pickLastFailure(candidates: FailureCandidate[], prev: Failure | undefin
 }
 
 /** A condition, keeping the previous lastTransitionTime unless the status flips. */
-function condition(
-  type: string,
-  c: { status: CondStatus; reason: string; message: string },
-  prev: ModelServiceStatus | undefined,
-  generation: number | undefined,
-  now: number,
-): Condition {
+function condition(type: string, c: Cond, prev: ModelServiceStatus | undefined, generation: number | undefined, now: number): Condition {
   const before = prev?.conditions?.find((p) => p.type === type);
   const out: Condition = {
     type,
@@ -432,22 +154,13 @@ function condition(
 export function computeStatus(o: ObservedState): StatusResult {
   const now = o.now.getTime();
   const spec = o.ms.spec;
-  const name = o.ms.metadata.name ?? "";
+  const r = resolve(o.ms, o.config);
   const generation = o.ms.metadata.generation;
   const prev = o.ms.status;
   const dep = o.deployment;
   // The Deployment's own count once it exists (an autoscaler may have changed it); before that, what render asks for.
-  const desired = dep ? (dep.spec?.replicas ?? 1) : desiredReplicas(spec);
-  const x: Ctx = {
-    o,
-    now,
-    name,
-    ...(generation !== undefined ? { generation } : {}),
-    desired,
-    budgetMs: startupBudgetSeconds(spec, o.config) * 1000,
-    gpuResource: gpuResourceName(spec, o.config),
-    gpuCount: spec.gpu?.count ?? 0,
-  };
+  const desired = dep ? (dep.spec?.replicas ?? 1) : r.desiredReplicas;
+  const budgetMs = r.startupBudgetSeconds * 1000;
 
   const byName = (a: V1Pod, b: V1Pod) => (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? "");
   const live = o.pods.filter(isLivePod).sort(byName);
@@ -455,9 +168,9 @@ export function computeStatus(o: ObservedState): StatusResult {
   const events = o.events ?? [];
   const podCtx = (pod: V1Pod): PodContext => ({
     now,
-    budgetMs: x.budgetMs,
-    gpuResource: x.gpuResource,
-    gpuCount: x.gpuCount,
+    budgetMs,
+    gpuResource: r.gpuResource,
+    gpuCount: r.gpuCount,
     ...(o.ms.metadata.namespace ? { namespace: o.ms.metadata.namespace } : {}),
     ...(spec.model.credentialsSecret ? { credentialsSecret: spec.model.credentialsSecret } : {}),
     events: events.filter((e) => e.involvedObject?.kind === "Pod" && e.involvedObject.name === pod.metadata?.name),
@@ -466,9 +179,24 @@ export function computeStatus(o: ObservedState): StatusResult {
   const currentReady = diags.filter((d) => d.bucket === "ready").length;
   const oldReady = old.filter(isPodReady).length;
 
-  const v = verdictFor(x, diags, currentReady, oldReady, old.length, newRs, current.length);
+  const v = verdict({
+    spec,
+    resolved: r,
+    generation,
+    now,
+    desired,
+    deployment: dep,
+    newRs,
+    diags,
+    currentReady,
+    oldReady,
+    oldLive: old.length,
+    invalidSpec: o.invalidSpec,
+    conflicts: o.conflicts,
+    applyError: o.applyError,
+  });
 
-  const describe = (d: PodDiagnosis) => describeFailure(d, x.budgetMs);
+  const describe = (d: PodDiagnosis) => describeFailure(d, budgetMs);
   const candidates = live.flatMap((p) => {
     const i = current.indexOf(p);
     return failureCandidates(p, i >= 0 ? diags[i] : undefined, podCtx(p), describe);
@@ -484,7 +212,7 @@ export function computeStatus(o: ObservedState): StatusResult {
     readyReplicas,
     updatedReplicas: dep?.status?.updatedReplicas ?? 0,
     replicaSummary: `${readyReplicas}/${desired}`,
-    selector: `${NAME_LABEL}=${name}`,
+    selector: r.selector,
     ...(o.url ? { url: o.url } : {}),
     replicaPhases: { scheduling: count("scheduling"), loading: count("loading"), ready: currentReady + oldReady, failing: count("failing") },
     conditions: [

@@ -1,11 +1,17 @@
 // What one replica (pod) is doing and, when it is stuck, why — read from the pod's conditions and
 // container states, with Events as an extra hint (probe kills, cluster autoscaler scale-ups).
 import type { CoreV1Event, V1ContainerStateTerminated, V1ContainerStatus, V1Pod, V1PodCondition } from "@kubernetes/client-node";
+import { DOWNLOAD_CONTAINER, ENGINE_CONTAINER } from "../model/resolved.ts";
 import { lastLine, quote, toMs } from "./format.ts";
 import { REASONS, type Reason } from "./reasons.ts";
 
-export const ENGINE_CONTAINER = "engine";
-export const DOWNLOAD_CONTAINER = "model-download";
+/** How a message names a container: "container engine", "init container model-download", "container <name>". */
+export const containerLabel = (container: string | undefined): string =>
+  !container || container === ENGINE_CONTAINER
+    ? "container engine"
+    : container === DOWNLOAD_CONTAINER
+      ? "init container model-download"
+      : `container ${container}`;
 
 /**
  * A crash loop (or repeated OOM kill) counts as Stalled from this many restarts on. Earlier

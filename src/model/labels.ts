@@ -1,5 +1,6 @@
-// Labels every child carries. The selector labels are fixed at creation and never change
-// (a Deployment's selector is immutable), so they hold only the ModelService's name.
+// Labels and annotations the operator puts on its children: written by render, read by the
+// controller (ownership, pruning) and by status. The selector labels are fixed at creation and
+// never change (a Deployment's selector is immutable), so they hold only the ModelService's name.
 export const NAME_LABEL = "modelservice.dev/name";
 export const MANAGED_BY = "modelservice-operator";
 
@@ -18,3 +19,6 @@ export const commonLabels = (name: string, engine: string): Record<string, strin
 /** On the Deployment: the ModelService generation it was rendered from, so status never reports
  * a stale Deployment (read from cache right after a spec edit) as serving the new spec. */
 export const SPEC_GENERATION_ANNOTATION = "modelservice.dev/generation";
+
+/** Annotation on the cache PVC: whether to delete it when spec.cache is removed (the spec no longer says). */
+export const DELETE_ON_REMOVAL_ANNOTATION = "modelservice.dev/delete-on-removal";

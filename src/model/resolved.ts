@@ -1,0 +1,68 @@
+// One resolved view of a ModelService: every value that follows from its spec and the operator
+// config once defaults are applied (replicas, autoscaler, startup budget, GPU resource, Service
+// port, container names). Render builds the children from it and status reports against it, so
+// the two can never disagree about a default. Pure, and it never throws: status needs it for a
+// spec that render refuses, too.
+import type { ModelService, ModelServiceSpec } from "../api/types.ts";
+import type { OperatorConfig } from "../config/operator-config.ts";
+import { NAME_LABEL } from "./labels.ts";
+
+/** Name of the container running the engine; status reports its failures as "container engine". */
+export const ENGINE_CONTAINER = "engine";
+/** Name of the init container that fetches s3://, gs:// and ollama:// models. */
+export const DOWNLOAD_CONTAINER = "model-download";
+
+/** none: a fixed replica count; hpa: a HorizontalPodAutoscaler; keda: a KEDA ScaledObject (engine metrics, GPU utilisation). */
+export type AutoscalerKind = "none" | "hpa" | "keda";
+
+export type ResolvedModelService = {
+  name: string;
+  namespace: string | undefined;
+  /** The replicas the user asked for: spec.replicas (default 1), or with autoscaling its floor (minReplicas). */
+  desiredReplicas: number;
+  /**
+   * With autoscaling, the replicas that must serve for Ready (minReplicas, at least 1): an
+   * autoscaler scaling up is work in progress on a model that serves. Undefined without autoscaling.
+   */
+  autoscalingFloor: number | undefined;
+  autoscaler: AutoscalerKind;
+  /** How long a replica may take from start to ready (the startup probe's whole budget). */
+  startupBudgetSeconds: number;
+  gpuCount: number;
+  /** The extended resource GPUs are requested as, e.g. nvidia.com/gpu. */
+  gpuResource: string;
+  servicePort: number;
+  /** Label selector of the pods, as `kubectl get pods -l` takes it. */
+  selector: string;
+};
+
+export const startupBudgetSeconds = (spec: ModelServiceSpec, config: OperatorConfig): number =>
+  spec.startup?.timeoutSeconds ?? config.defaults.startupTimeoutSeconds;
+
+export const gpuResourceName = (spec: ModelServiceSpec, config: OperatorConfig): string => spec.gpu?.resourceName ?? config.gpu.resourceName;
+
+/** KEDA when scaling needs the engine's own metrics or GPU utilisation; a plain HPA for CPU or raw metrics. */
+export function autoscalerKind(spec: ModelServiceSpec): AutoscalerKind {
+  const a = spec.autoscaling;
+  if (!a) return "none";
+  const target = a.target ?? {};
+  return target.inFlightRequests !== undefined || target.gpuUtilization !== undefined ? "keda" : "hpa";
+}
+
+export function resolve(ms: ModelService, config: OperatorConfig): ResolvedModelService {
+  const spec = ms.spec;
+  const name = ms.metadata.name ?? "";
+  const a = spec.autoscaling;
+  return {
+    name,
+    namespace: ms.metadata.namespace,
+    desiredReplicas: a ? a.minReplicas : (spec.replicas ?? 1),
+    autoscalingFloor: a ? Math.max(1, a.minReplicas) : undefined,
+    autoscaler: autoscalerKind(spec),
+    startupBudgetSeconds: startupBudgetSeconds(spec, config),
+    gpuCount: spec.gpu?.count ?? 0,
+    gpuResource: gpuResourceName(spec, config),
+    servicePort: spec.service?.port ?? config.defaults.servicePort,
+    selector: `${NAME_LABEL}=${name}`,
+  };
+}
