@@ -213,6 +213,42 @@ async function execute(ctx: ReconcileContext, p: Plan, namespace: string, failur
   return applied;
 }
 
+/** Writes the status when it changed, then records its transitions as Events. "gone": the ModelService was deleted meanwhile. */
+async function writeStatus(
+  ctx: ReconcileContext,
+  { namespace, name }: { namespace: string; name: string },
+  ms: ModelService,
+  status: ModelServiceStatus,
+  now: Date,
+  log: Logger,
+): Promise<"gone" | undefined> {
+  const prev = ms.status;
+  if (!statusChanged(prev, status)) return undefined;
+  try {
+    ctx.signal?.throwIfAborted();
+    await patchStatus(ctx.client, { apiVersion: API_VERSION, plural: PLURAL, namespace, name }, statusPatch(prev, status), ctx.signal);
+    ctx.metrics?.writes.inc({ verb: "patch", resource: `${PLURAL}/status` });
+    log.info({ phase: status.phase, reason: readyReason(status) }, "status updated");
+  } catch (e) {
+    // 404: deleted meanwhile; 409 cannot happen with a merge patch. Anything else retries.
+    if (isApiError(e, 404)) return "gone";
+    if (ctx.signal?.aborted) throw ctx.signal.reason;
+    ctx.metrics?.reconcileErrors.inc({ kind: "status" });
+    throw e;
+  }
+  const uid = ms.metadata.uid as string | undefined;
+  for (const ev of transitionEvents(prev, status)) {
+    ctx.recorder.record(
+      { apiVersion: API_VERSION, kind: KIND, namespace, name, uid, resourceVersion: ms.metadata.resourceVersion },
+      ev.type,
+      ev.reason,
+      ev.message,
+    );
+  }
+  observeTimeToReady(ctx, ms, prev, status, now);
+  return undefined;
+}
+
 export async function reconcile(ctx: ReconcileContext, key: string): Promise<ReconcileResult> {
   const { namespace, name } = splitKey(key);
   const log = ctx.logger.child({ modelservice: key });
@@ -276,30 +312,7 @@ export async function reconcile(ctx: ReconcileContext, key: string): Promise<Rec
     applyError,
     url,
   });
-  const prev = ms.status;
-  if (statusChanged(prev, status)) {
-    try {
-      ctx.signal?.throwIfAborted();
-      await patchStatus(ctx.client, { apiVersion: API_VERSION, plural: PLURAL, namespace, name }, statusPatch(prev, status), ctx.signal);
-      ctx.metrics?.writes.inc({ verb: "patch", resource: `${PLURAL}/status` });
-      log.info({ phase: status.phase, reason: readyReason(status) }, "status updated");
-    } catch (e) {
-      // 404: deleted meanwhile; 409 cannot happen with a merge patch. Anything else retries.
-      if (isApiError(e, 404)) return { result: "gone" };
-      if (ctx.signal?.aborted) throw ctx.signal.reason;
-      ctx.metrics?.reconcileErrors.inc({ kind: "status" });
-      throw e;
-    }
-    for (const ev of transitionEvents(prev, status)) {
-      ctx.recorder.record(
-        { apiVersion: API_VERSION, kind: KIND, namespace, name, uid, resourceVersion: ms.metadata.resourceVersion },
-        ev.type,
-        ev.reason,
-        ev.message,
-      );
-    }
-    observeTimeToReady(ctx, ms, prev, status, now);
-  }
+  if ((await writeStatus(ctx, { namespace, name }, ms, status, now, log)) === "gone") return { result: "gone" };
 
   // Like an invalid spec, a child whose API is not served is not retried: only a change of the
   // spec or an operator restart (after installing KEDA) can fix it.

@@ -12,7 +12,7 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { CHART_DIR } from "../../scripts/install-manifest.ts";
 import { type RunningOperator, startOperator } from "../../src/cli/run-command.ts";
-import { KubeClient, loadKubeConfig, resourcePath } from "../../src/kube/client.ts";
+import { isApiError, KubeClient, loadKubeConfig, resourcePath } from "../../src/kube/client.ts";
 import { installCrd } from "../../src/operator/install-crd.ts";
 import {
   applyModelService,
@@ -68,7 +68,7 @@ async function within<T>(p: Promise<T>, ms: number, what: string, explain: () =>
 async function forbidden(what: string, p: Promise<unknown>): Promise<void> {
   const outcome = await p.then(
     () => "allowed",
-    (e: { status?: number; message?: string }) => (e.status === 403 ? "forbidden" : `failed otherwise: ${e.status} ${e.message}`),
+    (e: unknown) => (isApiError(e, 403) ? "forbidden" : `failed otherwise: ${String(e)}`),
   );
   expect(outcome, what).toBe("forbidden");
 }
