@@ -10,6 +10,7 @@
 // extension and the quantity library are available (src/api/quantity.ts).
 import { type CelInput, celEnv, isCelError, parse, plan } from "@bufbuild/cel";
 import { strings } from "@bufbuild/cel/ext";
+import { RE2JS } from "@bufbuild/re2";
 import { modelServiceCrd } from "./crd.ts";
 import { quantityFuncs } from "./quantity.ts";
 
@@ -31,7 +32,19 @@ export type SchemaNode = {
 type Json = unknown;
 const isRecord = (v: unknown): v is Record<string, Json> => typeof v === "object" && v !== null && !Array.isArray(v);
 
-const env = celEnv({ funcs: [...strings, ...quantityFuncs] });
+// RE2, as in the API server; each pattern compiled once (the default recompiles on every call).
+const regexes = new Map<string, RE2JS>();
+const re2 = {
+  compile(pattern: string) {
+    let re = regexes.get(pattern);
+    if (!re) {
+      re = RE2JS.compile(pattern);
+      regexes.set(pattern, re);
+    }
+    return re;
+  },
+};
+const env = celEnv({ funcs: [...strings, ...quantityFuncs], re2 });
 type Program = (self: CelInput) => unknown;
 const programs = new Map<string, Program>();
 
