@@ -101,7 +101,11 @@ export function modelServiceCrd(): Json {
               properties: {
                 apiVersion: { type: "string", description: "APIVersion of this object: modelservice.dev/v1alpha1." },
                 kind: { type: "string", description: "Kind of this object: ModelService." },
-                metadata: { type: "object" },
+                // Declared only so the name rule (ROOT_RULES) can point its fieldPath at metadata.name.
+                metadata: {
+                  type: "object",
+                  properties: { name: { type: "string", description: "Name of this ModelService; its children are named after it." } },
+                },
                 spec: toOpenApi(modelServiceSpecSchema),
                 status: toOpenApi(modelServiceStatusSchema),
               },

@@ -1,10 +1,11 @@
 // The ModelService v1alpha1 API: the single source of truth. The CRD in crds/ is generated from
 // these schemas (src/api/crd.ts); the TypeScript types are inferred from them (src/api/types.ts).
 //
-// Rules that cannot be expressed per field are CEL rules (`x-kubernetes-validations`) so the API
-// server rejects bad input at admission; the same rules are checked in zod (`refine`) so the
-// `render` command reports them without a cluster. No defaults live here: defaults that depend on
-// the operator's config are applied when rendering, never written into spec.
+// zod describes each field's shape and type. Every other rule is a CEL rule
+// (`x-kubernetes-validations`), written once here: the API server enforces it at admission and
+// src/api/cel.ts evaluates the same rules from the generated CRD for `render` and the operator.
+// Each rule has valid and invalid cases in test/support/rule-cases.ts. No defaults live here:
+// defaults that depend on the operator's config are applied when rendering, never written into spec.
 import { z } from "zod";
 
 export const GROUP = "modelservice.dev";
@@ -31,51 +32,88 @@ export type EngineType = (typeof ENGINE_TYPES)[number];
 type CelRule = { rule: string; message: string; fieldPath?: string; reason?: string };
 const cel = (...rules: CelRule[]) => ({ "x-kubernetes-validations": rules });
 // An int-or-string's integer branch loses `minimum` in a structural schema; CEL keeps it.
-const nonNegative = cel({ rule: "type(self) != int || self >= 0", message: "must not be negative" });
+const NON_NEGATIVE: CelRule = { rule: "type(self) != int || self >= 0", message: "must not be negative" };
 const preserveUnknown = { "x-kubernetes-preserve-unknown-fields": true } as const;
 
-const quantity = (description: string) =>
-  z
-    .union([z.number().int().min(0), z.string().max(64).regex(QUANTITY, "must be a Kubernetes quantity such as 16Gi or 500m")])
-    .describe(description)
-    .meta({ "x-kubernetes-int-or-string": true, ...nonNegative });
+/** CEL: whether an int-or-percent is zero. Kubernetes reads "0%", "00%" and "000%" as 0 too. */
+const isZero = (v: string) => `(type(${v}) == int ? ${v} == 0 : ${v}.matches('^0+%?$'))`;
 
-const intOrPercent = (description: string) =>
+const quantity = (description: string, ...rules: CelRule[]) =>
+  z
+    .union([z.number().int(), z.string().max(64).regex(QUANTITY, "must be a Kubernetes quantity such as 16Gi or 500m")])
+    .describe(description)
+    .meta({ "x-kubernetes-int-or-string": true, ...cel(NON_NEGATIVE, ...rules) });
+
+const intOrPercent = (description: string, ...rules: CelRule[]) =>
   z
     .union([
-      z.number().int().min(0),
+      z.number().int(),
       z
         .string()
         .max(8)
         .regex(/^[0-9]{1,3}%$/, "must be an integer or a percentage such as 25%"),
     ])
     .describe(description)
-    .meta({ "x-kubernetes-int-or-string": true, ...nonNegative });
+    .meta({ "x-kubernetes-int-or-string": true, ...cel(NON_NEGATIVE, ...rules) });
 
 /** An open object passed through to Kubernetes as is (validated by the API server on the child). */
 const passthroughObject = (description: string) => z.looseObject({}).describe(description).meta(preserveUnknown);
 
-const stringMap = (description: string, maxProperties = 32) =>
+// Kubernetes' label and annotation keys: [DNS-subdomain prefix (at most 253) '/'] name (at most 63).
+const QUALIFIED_NAME = "^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$";
+const LABEL_VALUE = "^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$";
+const validKeys = (what: string): CelRule => ({
+  rule: `self.all(k, k.matches('${QUALIFIED_NAME}') && (!k.contains('/') || k.matches('^[^/]{1,253}/')))`,
+  message: `${what} keys must be an optional DNS subdomain and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit`,
+});
+const validLabelValues = (what: string): CelRule => ({
+  rule: `self.all(k, self[k].matches('${LABEL_VALUE}'))`,
+  message: `${what} values must be at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit`,
+});
+
+const stringMap = (description: string, maxProperties: number, ...rules: CelRule[]) =>
   z
     .record(z.string().max(317), z.string().max(256))
     .refine((m) => Object.keys(m).length <= maxProperties, `must have at most ${maxProperties} entries`)
     .describe(description)
-    .meta({ maxProperties });
+    .meta({ maxProperties, ...cel(...rules) });
 
-const quantityMap = (description: string) =>
+// The container resource names Kubernetes accepts: the standard ones, hugepages-<size>, and
+// extended resources (a domain outside kubernetes.io, '/', a name).
+const EXTENDED_RESOURCE = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$";
+const quantityMap = (description: string, field: string) =>
   z
     .record(z.string().max(253), quantity("A Kubernetes quantity."))
     .refine((m) => Object.keys(m).length <= 16, "must have at most 16 entries")
     .describe(description)
-    .meta({ maxProperties: 16 });
+    .meta({
+      maxProperties: 16,
+      ...cel({
+        rule: `self.all(k, k in ['cpu', 'memory', 'ephemeral-storage'] || k.startsWith('hugepages-') || (k.matches('${EXTENDED_RESOURCE}') && !k.contains('kubernetes.io/')))`,
+        message: `resources.${field} may name cpu, memory, ephemeral-storage, hugepages-<size> or an extended resource such as example.com/device`,
+      }),
+    });
 
 export const envVarSchema = z
   .object({
-    name: z.string().min(1).max(256).describe("Name of the environment variable."),
+    name: z
+      .string()
+      .min(1)
+      .max(256)
+      .describe("Name of the environment variable.")
+      // Kubernetes (1.34+) accepts any printable ASCII but '='.
+      .meta(cel({ rule: "self.matches('^[ -<>-~]+$')", message: "env names must be printable ASCII characters other than '='" })),
     value: z.string().max(32768).optional().describe("Literal value. Never put secrets here: use valueFrom.secretKeyRef."),
     valueFrom: passthroughObject("Source of the value (secretKeyRef, configMapKeyRef, fieldRef, resourceFieldRef), as in core/v1 EnvVar.").optional(),
   })
-  .describe("A core/v1 EnvVar.");
+  .describe("A core/v1 EnvVar.")
+  .meta(
+    cel({
+      rule: "!has(self.valueFrom) || !has(self.value) || self.value == ''",
+      message: "env valueFrom must not be set when value is not empty",
+      fieldPath: ".valueFrom",
+    }),
+  );
 
 export const modelSchema = z
   .object({
@@ -84,6 +122,13 @@ export const modelSchema = z
       .max(1024)
       .regex(MODEL_URI, "must be hf://ORG/NAME[@REVISION], s3://BUCKET/PATH, gs://BUCKET/PATH, pvc://CLAIM/PATH or ollama://NAME[:TAG]")
       .optional()
+      .meta(
+        cel({
+          // '..' would climb out of the bucket prefix, the claim's directory, or name another model.
+          rule: "!self.matches('[/@]\\\\.\\\\.(/|:|$)')",
+          message: "model.uri must not contain '..' path segments",
+        }),
+      )
       .describe(
         "Where the weights come from: hf://ORG/NAME[@REVISION] (the engine downloads them), s3://BUCKET/PATH or gs://BUCKET/PATH (downloaded into the cache volume before the engine starts), pvc://CLAIM/PATH (mounted read-only), ollama://NAME[:TAG] (Ollama pulls it). Omit it when the weights are in the image.",
       ),
@@ -109,7 +154,12 @@ export const modelSchema = z
 export const engineSchema = z
   .object({
     type: z.enum(ENGINE_TYPES).describe("Inference engine: vLLM, SGLang, TGI, Ollama, Triton or Custom."),
-    image: z.string().max(512).optional().describe("Container image. Defaults to the operator's configured image for the engine; required for Custom."),
+    image: z
+      .string()
+      .max(512)
+      .optional()
+      .describe("Container image. Defaults to the operator's configured image for the engine; required for Custom.")
+      .meta(cel({ rule: "!self.matches('[[:space:]]')", message: "engine.image must not contain whitespace" })),
     args: z.array(z.string().max(1024)).max(64).optional().describe("Extra arguments, appended to the ones generated for the engine."),
     env: z.array(envVarSchema).max(64).optional().describe("Extra environment variables for the engine container."),
     port: z
@@ -215,7 +265,12 @@ export const autoscalingSchema = z
 
 export const schedulingSchema = z
   .object({
-    nodeSelector: stringMap("Node labels the pods must match, in addition to the GPU product and memory.").optional(),
+    nodeSelector: stringMap(
+      "Node labels the pods must match, in addition to the GPU product and memory.",
+      32,
+      validKeys("scheduling.nodeSelector"),
+      validLabelValues("scheduling.nodeSelector"),
+    ).optional(),
     tolerations: z
       .array(passthroughObject("A core/v1 Toleration."))
       .max(32)
@@ -232,6 +287,8 @@ export const schedulingSchema = z
   })
   .describe("Where the pods may run; passed through to the pod spec.");
 
+const NOT_RWOP = "!has(self.cache) || !has(self.cache.accessMode) || self.cache.accessMode != 'ReadWriteOncePod'";
+
 export const modelServiceSpecSchema = z
   .object({
     model: modelSchema,
@@ -239,11 +296,19 @@ export const modelServiceSpecSchema = z
     gpu: gpuSchema.optional(),
     resources: z
       .object({
-        requests: quantityMap("Minimum CPU, memory and ephemeral storage per replica.").optional(),
-        limits: quantityMap("Maximum CPU, memory and ephemeral storage per replica. GPU limits come from spec.gpu.").optional(),
+        requests: quantityMap("Minimum CPU, memory and ephemeral storage per replica.", "requests").optional(),
+        limits: quantityMap("Maximum CPU, memory and ephemeral storage per replica. GPU limits come from spec.gpu.", "limits").optional(),
       })
       .optional()
-      .describe("CPU and memory for the engine container, as core/v1 ResourceRequirements."),
+      .describe("CPU and memory for the engine container, as core/v1 ResourceRequirements.")
+      .meta(
+        cel({
+          // cpu and memory only: a rule over every key exceeds the API server's cost budget.
+          rule: "!has(self.requests) || !has(self.limits) || ['cpu', 'memory'].all(k, !(k in self.requests) || !(k in self.limits) || !quantity(string(self.limits[k])).isLessThan(quantity(string(self.requests[k]))))",
+          message: "resources.limits must not be below resources.requests",
+          fieldPath: ".limits",
+        }),
+      ),
     sharedMemory: quantity("Size of /dev/shm, a memory-backed emptyDir. Defaults to the operator's setting when gpu.count > 1.").optional(),
     replicas: z
       .number()
@@ -269,13 +334,16 @@ export const modelServiceSpecSchema = z
     rollout: z
       .object({
         maxSurge: intOrPercent("Extra replicas during a rollout. Use 0 on a full GPU pool.").optional(),
-        maxUnavailable: intOrPercent("Replicas that may be unavailable during a rollout.").optional(),
+        maxUnavailable: intOrPercent("Replicas that may be unavailable during a rollout.", {
+          rule: "type(self) == int || self.matches('^0*([0-9]{1,2}|100)%$')",
+          message: "rollout.maxUnavailable must not be more than 100%",
+        }).optional(),
       })
       .optional()
       .describe("Rolling update strategy of the Deployment.")
       .meta(
         cel({
-          rule: "!has(self.maxSurge) || !has(self.maxUnavailable) || !(self.maxSurge == 0 || self.maxSurge == '0' || self.maxSurge == '0%') || !(self.maxUnavailable == 0 || self.maxUnavailable == '0' || self.maxUnavailable == '0%')",
+          rule: `!has(self.maxSurge) || !has(self.maxUnavailable) || !${isZero("self.maxSurge")} || !${isZero("self.maxUnavailable")}`,
           message: "rollout.maxSurge and rollout.maxUnavailable cannot both be 0",
         }),
       ),
@@ -289,8 +357,17 @@ export const modelServiceSpecSchema = z
       .describe("The Service in front of the replicas."),
     podMetadata: z
       .object({
-        labels: stringMap("Extra labels on the pods (e.g. for a service mesh or cost allocation). The modelservice.dev/ labels are reserved.", 16).optional(),
-        annotations: stringMap("Extra annotations on the pods (e.g. Prometheus scraping, sidecar injection).", 16).optional(),
+        labels: stringMap(
+          "Extra labels on the pods (e.g. for a service mesh or cost allocation). The modelservice.dev/ labels are reserved.",
+          16,
+          validKeys("podMetadata.labels"),
+          validLabelValues("podMetadata.labels"),
+        ).optional(),
+        annotations: stringMap(
+          "Extra annotations on the pods (e.g. Prometheus scraping, sidecar injection).",
+          16,
+          validKeys("podMetadata.annotations"),
+        ).optional(),
       })
       .optional()
       .describe("Labels and annotations added to every replica's pod.")
@@ -302,7 +379,10 @@ export const modelServiceSpecSchema = z
       ),
     cache: z
       .object({
-        size: quantity("Size of the PersistentVolumeClaim that caches the weights."),
+        size: quantity("Size of the PersistentVolumeClaim that caches the weights.", {
+          rule: "type(self) == int ? self > 0 : quantity(self).isGreaterThan(quantity('0'))",
+          message: "cache.size must be greater than 0",
+        }),
         storageClassName: z.string().max(253).optional().describe("StorageClass of the claim; empty uses the cluster default."),
         accessMode: z
           .enum(["ReadWriteOnce", "ReadWriteMany", "ReadWriteOncePod"])
@@ -347,45 +427,28 @@ export const modelServiceSpecSchema = z
         message: "gpu.products needs gpu.count > 0",
         fieldPath: ".gpu",
       },
+      {
+        // Only an explicit gpu.resourceName; the operator's default one is checked when rendering.
+        rule: "!has(self.gpu) || !has(self.gpu.resourceName) || !has(self.resources) || !((has(self.resources.requests) && self.gpu.resourceName in self.resources.requests) || (has(self.resources.limits) && self.gpu.resourceName in self.resources.limits))",
+        message: "GPUs are requested with spec.gpu.count, not spec.resources",
+        fieldPath: ".resources",
+      },
+      {
+        rule: `${NOT_RWOP} || (has(self.autoscaling) ? self.autoscaling.maxReplicas : (has(self.replicas) ? self.replicas : 1)) <= 1`,
+        message: "ReadWriteOncePod lets one pod use the cache, so at most one replica can run: use ReadWriteMany",
+        fieldPath: ".cache.accessMode",
+      },
+      {
+        // The default rollout with such a cache is maxSurge 0, maxUnavailable 1 (src/render/workload.ts).
+        rule: `${NOT_RWOP} || !has(self.rollout) || (has(self.rollout.maxUnavailable) ? !${isZero("self.rollout.maxUnavailable")} : (!has(self.rollout.maxSurge) || ${isZero("self.rollout.maxSurge")}))`,
+        message: "with a ReadWriteOncePod cache the old replica must stop before the new one starts: set rollout.maxUnavailable to at least 1",
+        fieldPath: ".rollout",
+      },
     ),
   );
 
-/** Whether a rollout.maxSurge / maxUnavailable value (count or percentage) is zero: 0, "0" or "0%". */
-export const isZeroRolloutValue = (v: unknown): boolean => v === 0 || v === "0" || v === "0%";
-
-// Cross-field rules, mirrored from the CEL above so `render` reports them without a cluster.
-const specWithRules = modelServiceSpecSchema.superRefine((spec, ctx) => {
-  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
-  if (spec.engine.type === "Custom" && !spec.engine.image) issue(["engine", "image"], "engine.image is required when engine.type is Custom");
-  const target = spec.autoscaling?.target;
-  if (target && [target.inFlightRequests, target.cpuUtilization, target.gpuUtilization].filter((v) => v !== undefined).length !== 1) {
-    issue(["autoscaling", "target"], "autoscaling.target must set exactly one of inFlightRequests, cpuUtilization, gpuUtilization");
-  }
-  if (spec.autoscaling) {
-    const { minReplicas, maxReplicas, metrics } = spec.autoscaling;
-    if (minReplicas > maxReplicas) issue(["autoscaling", "minReplicas"], "autoscaling.minReplicas must be less than or equal to maxReplicas");
-    if ((target !== undefined) === (metrics?.length ?? 0) > 0) issue(["autoscaling"], "autoscaling needs exactly one of target or metrics");
-  }
-  const { maxSurge, maxUnavailable } = spec.rollout ?? {};
-  if (maxSurge !== undefined && maxUnavailable !== undefined && isZeroRolloutValue(maxSurge) && isZeroRolloutValue(maxUnavailable)) {
-    issue(["rollout"], "rollout.maxSurge and rollout.maxUnavailable cannot both be 0");
-  }
-  if (spec.replicas !== undefined && spec.autoscaling) issue(["replicas"], "spec.replicas and spec.autoscaling are mutually exclusive: set one");
-  const uri = spec.model.uri ?? "";
-  if ((uri.startsWith("s3://") || uri.startsWith("gs://")) && !spec.cache)
-    issue(["cache"], "spec.cache is required for s3:// and gs:// models: the weights are downloaded into it");
-  if (uri.startsWith("ollama://") && spec.engine.type !== "Ollama") issue(["model", "uri"], "ollama:// models need engine.type Ollama");
-  if (Object.keys(spec.podMetadata?.labels ?? {}).some((k) => k.startsWith("modelservice.dev/"))) {
-    issue(["podMetadata", "labels"], "podMetadata.labels must not use the reserved modelservice.dev/ prefix");
-  }
-  if (spec.gpu?.minMemoryMiB !== undefined && spec.gpu.count === 0) issue(["gpu"], "gpu.minMemoryMiB needs gpu.count > 0");
-  if (target?.gpuUtilization !== undefined && (spec.gpu?.count ?? 0) === 0)
-    issue(["autoscaling", "target"], "autoscaling.target.gpuUtilization needs gpu.count > 0");
-  if (target?.cpuUtilization !== undefined && spec.resources?.requests?.cpu === undefined) {
-    issue(["autoscaling", "target"], "autoscaling.target.cpuUtilization is a percentage of the CPU request: set resources.requests.cpu");
-  }
-  if (spec.gpu?.products && spec.gpu.count === 0) issue(["gpu"], "gpu.products needs gpu.count > 0");
-});
+/** Whether a rollout.maxSurge / maxUnavailable value is zero, as Kubernetes reads it: 0, "0%", "00%", ... */
+export const isZeroRolloutValue = (v: unknown): boolean => v === 0 || (typeof v === "string" && /^0+%?$/.test(v));
 
 export const PHASES = ["Pending", "Scheduling", "Loading", "Ready", "Degraded", "Failed", "Idle"] as const;
 export type Phase = (typeof PHASES)[number];
@@ -441,36 +504,30 @@ export const modelServiceStatusSchema = z
   })
   .describe("Observed state of a ModelService.");
 
-export const objectMetaSchema = z
-  .looseObject({
-    name: z.string().optional(),
-    namespace: z.string().optional(),
-    uid: z.string().optional(),
-    generation: z.number().optional(),
-    resourceVersion: z.string().optional(),
-    labels: z.record(z.string(), z.string()).optional(),
-    annotations: z.record(z.string(), z.string()).optional(),
-  })
-  .superRefine((meta, ctx) => {
-    const name = meta.name ?? "";
-    if (name.length > MAX_NAME_LENGTH) ctx.addIssue({ code: "custom", path: ["name"], message: `must be at most ${MAX_NAME_LENGTH} characters` });
-    if (!DNS1035_LABEL.test(name))
-      ctx.addIssue({ code: "custom", path: ["name"], message: "must be a DNS-1035 label: lower-case letters, digits and '-', starting with a letter" });
-  });
+export const objectMetaSchema = z.looseObject({
+  name: z.string().optional(),
+  namespace: z.string().optional(),
+  uid: z.string().optional(),
+  generation: z.number().optional(),
+  resourceVersion: z.string().optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+});
 
 /** A whole ModelService as read from a file or the API server. */
 export const modelServiceSchema = z.object({
   apiVersion: z.literal(API_VERSION),
   kind: z.literal(KIND),
   metadata: objectMetaSchema,
-  spec: specWithRules,
+  spec: modelServiceSpecSchema,
   status: modelServiceStatusSchema.optional(),
 });
 
 /** CEL on the root of the CRD schema: metadata.name must make valid child names. */
 export const ROOT_RULES: CelRule[] = [
   {
-    rule: `self.metadata.name.size() <= ${MAX_NAME_LENGTH} && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')`,
+    rule: `has(self.metadata.name) && self.metadata.name.size() <= ${MAX_NAME_LENGTH} && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')`,
+    fieldPath: ".metadata.name",
     message:
       "metadata.name must be a DNS-1035 label (lower-case letters, digits and '-', starting with a letter, at most 63 characters) so every child object name is valid",
   },

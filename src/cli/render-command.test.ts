@@ -73,7 +73,6 @@ describe("render command (spawned)", () => {
     const lines = stderr.trim().split("\n");
     expect(lines).toEqual(
       expect.arrayContaining([
-        "metadata.name: must be a DNS-1035 label: lower-case letters, digits and '-', starting with a letter",
         "spec.model.uri: must be hf://ORG/NAME[@REVISION], s3://BUCKET/PATH, gs://BUCKET/PATH, pvc://CLAIM/PATH or ollama://NAME[:TAG]",
         "spec.engine.type: must be one of: vLLM, SGLang, TGI, Ollama, Triton, Custom",
         "spec.gpu.count: must be at most 64",

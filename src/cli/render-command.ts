@@ -1,7 +1,10 @@
 // `render -f FILE|- [--config FILE]`: validate ModelServices and print their children as YAML,
-// without a cluster. Exit 1 with one `path: rule` line per problem when the input is invalid.
+// without a cluster. Exit 1 with one `path: rule` line per problem when the input is invalid: the
+// field shapes (zod), then the CRD's CEL rules (as admission reports them), then what the operator
+// config cannot serve.
 import { readFile } from "node:fs/promises";
 import { parseAllDocuments } from "yaml";
+import { celViolations } from "../api/cel.ts";
 import { modelServiceSchema } from "../api/schema.ts";
 import type { ModelService } from "../api/types.ts";
 import { defaultOperatorConfig, type OperatorConfig, operatorConfigSchema } from "../config/operator-config.ts";
@@ -140,6 +143,13 @@ export async function main(argv: string[], io: Io = process): Promise<number> {
           return;
         }
         for (const f of droppedFields(doc, parsed.data)) io.stderr.write(`warning: ${what}: unknown field ${f} (ignored)\n`);
+        // The CRD's CEL rules, as admission would report them.
+        const refused = celViolations(parsed.data);
+        if (refused.length > 0) {
+          failed = true;
+          io.stderr.write(`error: ${what} is invalid:\n${refused.map((p) => `${p.path}: ${p.message}\n`).join("")}`);
+          return;
+        }
         try {
           outputs.push(childrenYaml(render(parsed.data as ModelService, config)));
         } catch (e) {

@@ -9,7 +9,7 @@ import type {
   V2HorizontalPodAutoscaler,
 } from "@kubernetes/client-node";
 import { stringify } from "yaml";
-import { isZeroRolloutValue } from "../api/schema.ts";
+import { celViolations } from "../api/cel.ts";
 import type { ModelService, ModelServiceSpec } from "../api/types.ts";
 import type { OperatorConfig } from "../config/operator-config.ts";
 import { gpuResourceName, resolve } from "../model/resolved.ts";
@@ -20,7 +20,7 @@ import type { EngineContext } from "./engines/types.ts";
 import { InvalidSpecError, type Problem } from "./errors.ts";
 import { modelSourceParts, parseModelUri } from "./model-source.ts";
 import { childNames } from "./names.ts";
-import { cachePvc, deployment, podDisruptionBudget, rolloutStrategy, service } from "./workload.ts";
+import { cachePvc, deployment, podDisruptionBudget, service } from "./workload.ts";
 
 export type { ScaledObject } from "./autoscaling.ts";
 export { ENGINES } from "./engines/index.ts";
@@ -52,35 +52,11 @@ export const CHILD_KINDS: readonly ChildKind[] = [
 /** The child kinds that exist with this config (ScaledObject only when KEDA is enabled, as its CRD may be absent). */
 export const childKinds = (config: OperatorConfig): ChildKind[] => CHILD_KINDS.filter((k) => k.key !== "scaledObject" || config.keda.enabled);
 
-const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-/** Kubernetes' label/annotation key rule: [prefix/]name, prefix a DNS subdomain, name at most 63. */
-export function isQualifiedName(key: string): boolean {
-  const parts = key.split("/");
-  if (parts.length > 2) return false;
-  const name = parts.at(-1) ?? "";
-  const prefix = parts.length === 2 ? (parts[0] ?? "") : undefined;
-  if (prefix !== undefined && (prefix.length === 0 || prefix.length > 253 || !DNS1123_SUBDOMAIN.test(prefix))) return false;
-  return name.length <= 63 && LABEL_NAME.test(name);
-}
-
-export const isLabelValue = (value: string): boolean => value === "" || (value.length <= 63 && LABEL_NAME.test(value));
-
-const KEY_RULE =
-  "must be a valid key: an optional DNS subdomain and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit";
-const VALUE_RULE = "must be a valid label value: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit";
-
-function labelProblems(path: string, map: Record<string, string> | undefined, checkValues: boolean): Problem[] {
-  const problems: Problem[] = [];
-  for (const [k, v] of Object.entries(map ?? {})) {
-    if (!isQualifiedName(k)) problems.push({ path: `${path}.${k}`, message: KEY_RULE });
-    else if (checkValues && !isLabelValue(v)) problems.push({ path: `${path}.${k}`, message: VALUE_RULE });
-  }
-  return problems;
-}
-
-/** Rules the CRD cannot express because they depend on the operator config or on Kubernetes' own limits. */
+/**
+ * Checks admission cannot make: the spec's CEL rules are in the CRD (src/api/schema.ts) and run
+ * first, offline (src/api/cel.ts); what stays here depends on the operator config (the default GPU
+ * resource name) or on the object having been stored (its uid).
+ */
 function specProblems(ms: ModelService, spec: ModelServiceSpec, config: OperatorConfig): Problem[] {
   const problems: Problem[] = [];
   if (!ms.metadata.uid) problems.push({ path: "metadata.uid", message: "is required to own the children (set by the API server)" });
@@ -90,31 +66,14 @@ function specProblems(ms: ModelService, spec: ModelServiceSpec, config: Operator
       problems.push({ path: `spec.resources.${field}.${gpuResource}`, message: "GPUs are requested with spec.gpu.count, not spec.resources" });
     }
   }
-  problems.push(
-    ...labelProblems("spec.podMetadata.labels", spec.podMetadata?.labels, true),
-    ...labelProblems("spec.podMetadata.annotations", spec.podMetadata?.annotations, false),
-    ...labelProblems("spec.scheduling.nodeSelector", spec.scheduling?.nodeSelector, true),
-  );
-  if (spec.cache?.accessMode === "ReadWriteOncePod") {
-    const most = spec.autoscaling ? spec.autoscaling.maxReplicas : (spec.replicas ?? 1);
-    if (most > 1)
-      problems.push({
-        path: "spec.cache.accessMode",
-        message: "ReadWriteOncePod lets one pod use the cache, so at most one replica can run: use ReadWriteMany",
-      });
-    const { maxUnavailable } = rolloutStrategy(spec);
-    if (isZeroRolloutValue(maxUnavailable)) {
-      problems.push({
-        path: "spec.rollout.maxUnavailable",
-        message: "with a ReadWriteOncePod cache the old replica must stop before the new one starts: use at least 1",
-      });
-    }
-  }
   return problems;
 }
 
 /** Resolves defaults and checks the spec; throws InvalidSpecError listing every problem. */
 function renderContext(ms: ModelService, config: OperatorConfig): RenderContext {
+  // What admission would refuse (e.g. an object stored before a rule was added) is reported as is.
+  const refused = celViolations(ms);
+  if (refused.length > 0) throw new InvalidSpecError(refused);
   const spec = ms.spec;
   const resolved = resolve(ms, config);
   const { name, gpuCount } = resolved;
@@ -139,7 +98,6 @@ function renderContext(ms: ModelService, config: OperatorConfig): RenderContext 
     ...parts.problems,
     ...engine.check(engineCtx),
     ...autoscalingProblems(spec, config, engine),
-    ...(image ? [] : [{ path: "spec.engine.image", message: "engine.image is required when engine.type is Custom" }]),
   ];
   if (problems.length > 0) throw new InvalidSpecError(problems);
   return { ...resolved, ms, spec, config, names, engine, engineCtx, parts, image };

@@ -70,11 +70,8 @@ export type SourceInput = {
   config: OperatorConfig;
 };
 
-/** Joins a path from a URI under a mount point, refusing `..` (it would escape the volume). */
-function under(root: string, path: string): string | undefined {
-  if (path.split("/").includes("..")) return undefined;
-  return path ? posix.join(root, path) : root;
-}
+/** Joins a path from a URI under a mount point (CEL refuses `..` segments, which would escape it). */
+const under = (root: string, path: string): string => (path ? posix.join(root, path) : root);
 
 // Starts a private server, pulls, and names the model as clients will ask for it. MODEL and
 // SERVED_NAME come from env so no user string is interpolated into the script.
@@ -102,7 +99,8 @@ export function modelSourceParts(input: SourceInput): SourceParts {
     problems: [],
   };
   const cacheMount = (readOnly: boolean): V1VolumeMount => ({ name: CACHE_VOLUME, mountPath: CACHE_MOUNT_PATH, ...(readOnly ? { readOnly: true } : {}) });
-  const ollamaPull = engineType === "Ollama" && (source.kind === "ollama" || source.kind === "hf");
+  // ollama:// always means engine.type Ollama (a CEL rule); Ollama also pulls hf:// models.
+  const ollamaPull = source.kind === "ollama" || (engineType === "Ollama" && source.kind === "hf");
 
   if (spec.cache) {
     parts.volumes.push({ name: CACHE_VOLUME, persistentVolumeClaim: { claimName: input.pvcName } });
@@ -133,11 +131,6 @@ export function modelSourceParts(input: SourceInput): SourceParts {
         });
         break;
       }
-      if (source.kind === "ollama") {
-        // Blocked by CEL; kept for callers that skip validation.
-        parts.problems.push({ path: "spec.model.uri", message: "ollama:// models need engine.type Ollama" });
-        break;
-      }
       parts.modelRef = source.repo;
       parts.revision = source.revision;
       parts.engineEnvFrom = envFrom;
@@ -150,9 +143,7 @@ export function modelSourceParts(input: SourceInput): SourceParts {
       break;
     }
     case "pvc": {
-      const path = under(MODEL_MOUNT_PATH, source.path);
-      if (path === undefined) parts.problems.push({ path: "spec.model.uri", message: "the path inside the claim must not contain '..'" });
-      parts.modelRef = path;
+      parts.modelRef = under(MODEL_MOUNT_PATH, source.path);
       parts.engineEnvFrom = envFrom;
       parts.volumes.unshift({ name: MODEL_VOLUME, persistentVolumeClaim: { claimName: source.claim, readOnly: true } });
       parts.engineMounts.push({ name: MODEL_VOLUME, mountPath: MODEL_MOUNT_PATH, readOnly: true });
@@ -161,16 +152,8 @@ export function modelSourceParts(input: SourceInput): SourceParts {
     }
     case "s3":
     case "gs": {
-      if (!spec.cache) {
-        // Blocked by CEL; kept for callers that skip validation.
-        parts.problems.push({ path: "spec.cache", message: "spec.cache is required for s3:// and gs:// models: the weights are downloaded into it" });
-        break;
-      }
+      // spec.cache is there: a CEL rule requires it for s3:// and gs://.
       const dir = under(posix.join(CACHE_MOUNT_PATH, "models", source.kind, source.bucket), source.path);
-      if (dir === undefined) {
-        parts.problems.push({ path: "spec.model.uri", message: "the object path must not contain '..'" });
-        break;
-      }
       parts.modelRef = dir;
       // sync/rsync copy only what changed, so a restart with a warm cache starts quickly.
       const command =

@@ -3,6 +3,7 @@
 import type { V1Container, V1PodSpec } from "@kubernetes/client-node";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { celViolations } from "../api/cel.ts";
 import { ENGINE_TYPES, modelServiceSchema } from "../api/schema.ts";
 import type { ModelService } from "../api/types.ts";
 import { defaultOperatorConfig, type OperatorConfig } from "../config/operator-config.ts";
@@ -78,7 +79,11 @@ const spec = fc.record(
           fc.record({ cpu: quantity, memory: quantity }, { requiredKeys: [] }),
           fc.constant({ "nvidia.com/gpu": 1 }),
         ),
-        limits: rarely<Record<string, string | number>>(fc.record({ memory: quantity }, { requiredKeys: [] }), fc.constant({ "amd.com/gpu": 1 })),
+        // At least any request above: a limit below its request is a CEL rule, tested in the case table.
+        limits: rarely<Record<string, string | number>>(
+          fc.record({ memory: fc.constantFrom("2Gi", "4Gi") }, { requiredKeys: [] }),
+          fc.constant({ "amd.com/gpu": 1 }),
+        ),
       },
       { requiredKeys: [] },
     ),
@@ -151,7 +156,8 @@ const modelService: fc.Arbitrary<ModelService> = fc
       spec: { ...spec, ...scaling },
     }),
   )
-  .filter((r) => r.success)
+  // What admission accepts: the field shapes (zod) and the CRD's CEL rules.
+  .filter((r) => r.success && celViolations(r.data).length === 0)
   .map((r) => r.data as ModelService);
 
 const config: fc.Arbitrary<OperatorConfig> = fc.boolean().map((enabled) => ({ ...defaultOperatorConfig, keda: { ...defaultOperatorConfig.keda, enabled } }));

@@ -1,0 +1,17 @@
+// What admission says about a ModelService, offline: zod (each field's shape) first, then the
+// CRD's CEL rules, as `path: message` problems. The same two steps `render` runs.
+import { celViolations, type RuleVisit, type Violation } from "../../src/api/cel.ts";
+import { modelServiceSchema } from "../../src/api/schema.ts";
+import { formatIssue } from "../../src/cli/zod-issues.ts";
+
+export function offlineProblems(doc: unknown, visit?: (v: RuleVisit) => void): Violation[] {
+  const parsed = modelServiceSchema.safeParse(doc);
+  if (!parsed.success) {
+    return parsed.error.issues.map((i) => {
+      const line = formatIssue(i);
+      const at = line.indexOf(": ");
+      return { path: line.slice(0, at), message: line.slice(at + 2) };
+    });
+  }
+  return celViolations(parsed.data, visit);
+}

@@ -1,0 +1,408 @@
+// One table of admission cases: each is a valid base ModelService with a patch, and the verdict the
+// API server gives it. test/unit/rule-cases.test.ts checks the offline verdict (zod shape, then the
+// CRD's CEL rules) and that every CEL rule has a valid and an invalid case;
+// test/integration/admission-rules.test.ts checks the real API server agrees. A new rule needs one
+// CEL rule in src/api/schema.ts and its lines here, nothing else.
+import { API_VERSION, KIND } from "../../src/api/schema.ts";
+
+type Patch = { [key: string]: unknown };
+
+export type RuleCase = {
+  name: string;
+  /** Merged into BASE; a field set to undefined is removed. */
+  patch: Patch;
+  /** "valid", or where admission reports the problem and (a part of) its message. */
+  expect: "valid" | { path: string; message: string };
+  /** For a per-field (OpenAPI) rule the API server words differently from zod: part of its message. */
+  serverMessage?: string;
+};
+
+export const BASE = {
+  apiVersion: API_VERSION,
+  kind: KIND,
+  metadata: { name: "rule-case" },
+  spec: { model: { uri: "hf://Qwen/Qwen2.5-0.5B-Instruct" }, engine: { type: "vLLM" }, gpu: { count: 1 } },
+};
+
+const isPatch = (v: unknown): v is Patch => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function merge(base: unknown, patch: unknown): unknown {
+  if (!isPatch(base) || !isPatch(patch)) return patch;
+  const out: Patch = { ...base };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === undefined) delete out[k];
+    else out[k] = merge(base[k], v);
+  }
+  return out;
+}
+
+/** The case's ModelService (a fresh object). */
+export const caseObject = (c: RuleCase): Record<string, unknown> => structuredClone(merge(BASE, c.patch)) as Record<string, unknown>;
+
+/** Dotted paths of the fields the patch sets: `spec.engine.env[0].name`. */
+export function patchedPaths(value: unknown, path = ""): string[] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => patchedPaths(v, `${path}[${i}]`));
+  if (isPatch(value) && Object.keys(value).length > 0) return Object.entries(value).flatMap(([k, v]) => patchedPaths(v, path ? `${path}.${k}` : k));
+  return [path];
+}
+
+const spec = (s: Patch): Patch => ({ spec: s });
+const invalid = (path: string, message: string) => ({ path, message });
+const SECRET_REF = { secretKeyRef: { name: "s", key: "k" } };
+const CPU_TARGET = { minReplicas: 1, maxReplicas: 2, target: { cpuUtilization: 80 } };
+const CPU_REQUEST = { requests: { cpu: "4" } };
+const RWOP = { size: "20Gi", accessMode: "ReadWriteOncePod" };
+
+const BOTH_ZERO = "rollout.maxSurge and rollout.maxUnavailable cannot both be 0";
+const URI_DOTS = "model.uri must not contain '..' path segments";
+const KEYS = "keys must be an optional DNS subdomain";
+const VALUES = "values must be at most 63 letters";
+const RESOURCE_NAMES = "may name cpu, memory, ephemeral-storage, hugepages-<size> or an extended resource";
+const RWOP_ROLLOUT = "with a ReadWriteOncePod cache the old replica must stop before the new one starts";
+
+export const RULE_CASES: RuleCase[] = [
+  { name: "the base object", patch: {}, expect: "valid" },
+
+  // metadata.name (ROOT_RULES)
+  { name: "a DNS-1035 name", patch: { metadata: { name: "llama-3-8b" } }, expect: "valid" },
+  {
+    name: "a name starting with a digit",
+    patch: { metadata: { name: "9-starts-with-a-digit" } },
+    expect: invalid("metadata.name", "metadata.name must be a DNS-1035 label"),
+  },
+  {
+    name: "a 64-character name",
+    patch: { metadata: { name: `m${"x".repeat(63)}` } },
+    expect: invalid("metadata.name", "metadata.name must be a DNS-1035 label"),
+  },
+
+  // spec
+  { name: "fixed replicas", patch: spec({ replicas: 2 }), expect: "valid" },
+  {
+    name: "replicas and autoscaling",
+    patch: spec({ replicas: 2, autoscaling: CPU_TARGET, resources: CPU_REQUEST }),
+    expect: invalid("spec", "spec.replicas and spec.autoscaling are mutually exclusive"),
+  },
+  { name: "an s3:// model with a cache", patch: spec({ model: { uri: "s3://models-bucket/qwen" }, cache: { size: "50Gi" } }), expect: "valid" },
+  {
+    name: "an s3:// model without a cache",
+    patch: spec({ model: { uri: "s3://models-bucket/qwen" } }),
+    expect: invalid("spec.cache", "spec.cache is required for s3:// and gs:// models"),
+  },
+  {
+    name: "a gs:// model without a cache",
+    patch: spec({ model: { uri: "gs://models-bucket/qwen" } }),
+    expect: invalid("spec.cache", "spec.cache is required for s3:// and gs:// models"),
+  },
+  { name: "an ollama:// model on Ollama", patch: spec({ model: { uri: "ollama://llama3.2:1b" }, engine: { type: "Ollama" } }), expect: "valid" },
+  {
+    name: "an ollama:// model on vLLM",
+    patch: spec({ model: { uri: "ollama://llama3.2:1b" } }),
+    expect: invalid("spec.model.uri", "ollama:// models need engine.type Ollama"),
+  },
+  { name: "GPU memory with GPUs", patch: spec({ gpu: { count: 1, minMemoryMiB: 40000 } }), expect: "valid" },
+  {
+    name: "GPU memory without GPUs",
+    patch: spec({ gpu: { count: 0, minMemoryMiB: 1000 } }),
+    expect: invalid("spec.gpu", "gpu.minMemoryMiB needs gpu.count > 0"),
+  },
+  {
+    name: "a GPU utilisation target with GPUs",
+    patch: spec({ autoscaling: { minReplicas: 1, maxReplicas: 2, target: { gpuUtilization: 70 } } }),
+    expect: "valid",
+  },
+  {
+    name: "a GPU utilisation target without GPUs",
+    patch: spec({ gpu: { count: 0 }, autoscaling: { minReplicas: 1, maxReplicas: 2, target: { gpuUtilization: 70 } } }),
+    expect: invalid("spec.autoscaling.target", "autoscaling.target.gpuUtilization needs gpu.count > 0"),
+  },
+  { name: "a CPU utilisation target with a CPU request", patch: spec({ autoscaling: CPU_TARGET, resources: CPU_REQUEST }), expect: "valid" },
+  {
+    name: "a CPU utilisation target without a CPU request",
+    patch: spec({ autoscaling: CPU_TARGET }),
+    expect: invalid("spec.autoscaling.target", "autoscaling.target.cpuUtilization is a percentage of the CPU request"),
+  },
+  { name: "GPU products with GPUs", patch: spec({ gpu: { count: 1, products: ["NVIDIA-L4"] } }), expect: "valid" },
+  {
+    name: "GPU products without GPUs",
+    patch: spec({ gpu: { count: 0, products: ["NVIDIA-L4"] } }),
+    expect: invalid("spec.gpu", "gpu.products needs gpu.count > 0"),
+  },
+  { name: "a named GPU resource and a CPU request", patch: spec({ gpu: { count: 1, resourceName: "amd.com/gpu" }, resources: CPU_REQUEST }), expect: "valid" },
+  {
+    name: "the named GPU resource in resources.limits",
+    patch: spec({ gpu: { count: 1, resourceName: "amd.com/gpu" }, resources: { limits: { "amd.com/gpu": 1 } } }),
+    expect: invalid("spec.resources", "GPUs are requested with spec.gpu.count, not spec.resources"),
+  },
+  { name: "a ReadWriteOncePod cache with one replica", patch: spec({ cache: RWOP, replicas: 1 }), expect: "valid" },
+  {
+    name: "a ReadWriteOncePod cache with two replicas",
+    patch: spec({ cache: RWOP, replicas: 2 }),
+    expect: invalid("spec.cache.accessMode", "ReadWriteOncePod lets one pod use the cache"),
+  },
+  {
+    name: "a ReadWriteOncePod cache autoscaled to two",
+    patch: spec({ cache: RWOP, autoscaling: CPU_TARGET, resources: CPU_REQUEST }),
+    expect: invalid("spec.cache.accessMode", "ReadWriteOncePod lets one pod use the cache"),
+  },
+  { name: "a ReadWriteOncePod cache replaced pod by pod", patch: spec({ cache: RWOP, rollout: { maxSurge: 0, maxUnavailable: 1 } }), expect: "valid" },
+  {
+    name: "a ReadWriteOncePod cache with maxUnavailable 0",
+    patch: spec({ cache: RWOP, rollout: { maxSurge: 1, maxUnavailable: 0 } }),
+    expect: invalid("spec.rollout", RWOP_ROLLOUT),
+  },
+  {
+    name: "a ReadWriteOncePod cache with maxSurge 1 (maxUnavailable defaults to 0)",
+    patch: spec({ cache: RWOP, rollout: { maxSurge: 1 } }),
+    expect: invalid("spec.rollout", RWOP_ROLLOUT),
+  },
+
+  // spec.model.uri
+  { name: "dots inside path segments", patch: spec({ model: { uri: "pvc://models/qwen..v2/x...y" } }), expect: "valid" },
+  { name: "an hf:// revision", patch: spec({ model: { uri: "hf://Qwen/Qwen2.5-0.5B-Instruct@refs/pr/1" } }), expect: "valid" },
+  {
+    name: "'..' in an s3:// path",
+    patch: spec({ model: { uri: "s3://models-bucket/../other" }, cache: { size: "50Gi" } }),
+    expect: invalid("spec.model.uri", URI_DOTS),
+  },
+  {
+    name: "'..' in a gs:// path",
+    patch: spec({ model: { uri: "gs://models-bucket/a/.." }, cache: { size: "50Gi" } }),
+    expect: invalid("spec.model.uri", URI_DOTS),
+  },
+  { name: "'..' in a pvc:// path", patch: spec({ model: { uri: "pvc://models/qwen/../../etc" } }), expect: invalid("spec.model.uri", URI_DOTS) },
+  {
+    name: "'..' in an hf:// revision",
+    patch: spec({ model: { uri: "hf://Qwen/Qwen2.5-0.5B-Instruct@../main" } }),
+    expect: invalid("spec.model.uri", URI_DOTS),
+  },
+  {
+    name: "'..' in an ollama:// name",
+    patch: spec({ model: { uri: "ollama://library/..:latest" }, engine: { type: "Ollama" } }),
+    expect: invalid("spec.model.uri", URI_DOTS),
+  },
+  {
+    name: "an http:// model URI (schema pattern)",
+    patch: spec({ model: { uri: "http://example.com/model" } }),
+    expect: invalid("spec.model.uri", "must be hf://ORG/NAME[@REVISION]"),
+    serverMessage: "should match",
+  },
+
+  // spec.engine
+  {
+    name: "an unknown engine type (schema enum)",
+    patch: spec({ engine: { type: "llama.cpp" } }),
+    expect: invalid("spec.engine.type", "must be one of: vLLM"),
+    serverMessage: "Unsupported value",
+  },
+  { name: "a Custom engine with an image", patch: spec({ engine: { type: "Custom", image: "ghcr.io/acme/server:1.0" } }), expect: "valid" },
+  {
+    name: "a Custom engine without an image",
+    patch: spec({ engine: { type: "Custom" } }),
+    expect: invalid("spec.engine.image", "engine.image is required when engine.type is Custom"),
+  },
+  {
+    name: "a Custom engine with an empty image",
+    patch: spec({ engine: { type: "Custom", image: "" } }),
+    expect: invalid("spec.engine.image", "engine.image is required when engine.type is Custom"),
+  },
+  {
+    name: "an image with a trailing newline",
+    patch: spec({ engine: { image: "vllm/vllm-openai:v0.11.0\n" } }),
+    expect: invalid("spec.engine.image", "engine.image must not contain whitespace"),
+  },
+  {
+    name: "an image with a space",
+    patch: spec({ engine: { image: "vllm/vllm-openai :v0.11.0" } }),
+    expect: invalid("spec.engine.image", "engine.image must not contain whitespace"),
+  },
+  {
+    name: "an image with a digest",
+    patch: spec({ engine: { image: "vllm/vllm-openai@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" } }),
+    expect: "valid",
+  },
+  {
+    name: "env from a Secret, and an empty value beside valueFrom",
+    patch: spec({
+      engine: {
+        env: [
+          { name: "TOKEN", valueFrom: SECRET_REF },
+          { name: "OTHER", value: "", valueFrom: SECRET_REF },
+        ],
+      },
+    }),
+    expect: "valid",
+  },
+  {
+    name: "env with both value and valueFrom",
+    patch: spec({ engine: { env: [{ name: "TOKEN", value: "x", valueFrom: SECRET_REF }] } }),
+    expect: invalid("spec.engine.env[0].valueFrom", "env valueFrom must not be set when value is not empty"),
+  },
+  { name: "env names with dots and dashes", patch: spec({ engine: { env: [{ name: "my.setting-1", value: "1" }] } }), expect: "valid" },
+  {
+    name: "an env name with '='",
+    patch: spec({
+      engine: {
+        env: [
+          { name: "A", value: "1" },
+          { name: "A=B", value: "1" },
+        ],
+      },
+    }),
+    expect: invalid("spec.engine.env[1].name", "env names must be printable ASCII characters other than '='"),
+  },
+  {
+    name: "an env name with a newline",
+    patch: spec({ engine: { env: [{ name: "A\nB", value: "1" }] } }),
+    expect: invalid("spec.engine.env[0].name", "env names must be printable ASCII characters other than '='"),
+  },
+
+  // spec.resources
+  {
+    name: "limits equal to requests in other units",
+    patch: spec({ resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: 1, memory: "1024Mi" } } }),
+    expect: "valid",
+  },
+  {
+    name: "a memory limit below its request",
+    patch: spec({ resources: { requests: { memory: "2Gi" }, limits: { memory: "1Gi" } } }),
+    expect: invalid("spec.resources.limits", "resources.limits must not be below resources.requests"),
+  },
+  {
+    name: "a CPU limit below its request",
+    patch: spec({ resources: { requests: { cpu: 2 }, limits: { cpu: "1500m" } } }),
+    expect: invalid("spec.resources.limits", "resources.limits must not be below resources.requests"),
+  },
+  {
+    name: "hugepages and an extended resource",
+    patch: spec({ resources: { requests: { "hugepages-2Mi": "1Gi", "example.com/foo": 1, "ephemeral-storage": "10Gi" }, limits: { "hugepages-2Mi": "1Gi" } } }),
+    expect: "valid",
+  },
+  {
+    name: "a misspelt resource in requests",
+    patch: spec({ resources: { requests: { memroy: "1Gi" } } }),
+    expect: invalid("spec.resources.requests", `resources.requests ${RESOURCE_NAMES}`),
+  },
+  {
+    name: "a kubernetes.io resource in limits",
+    patch: spec({ resources: { limits: { "kubernetes.io/foo": 1 } } }),
+    expect: invalid("spec.resources.limits", `resources.limits ${RESOURCE_NAMES}`),
+  },
+  {
+    name: "a negative CPU request",
+    patch: spec({ resources: { requests: { cpu: -1 } } }),
+    expect: invalid("spec.resources.requests[cpu]", "must not be negative"),
+  },
+  {
+    name: "a negative memory limit",
+    patch: spec({ resources: { limits: { memory: -1 } } }),
+    expect: invalid("spec.resources.limits[memory]", "must not be negative"),
+  },
+  { name: "shared memory as an integer", patch: spec({ sharedMemory: 1073741824 }), expect: "valid" },
+  { name: "a negative shared memory", patch: spec({ sharedMemory: -1 }), expect: invalid("spec.sharedMemory", "must not be negative") },
+
+  // spec.autoscaling
+  {
+    name: "autoscaling on raw metrics",
+    patch: spec({
+      autoscaling: {
+        minReplicas: 1,
+        maxReplicas: 3,
+        metrics: [{ type: "Resource", resource: { name: "memory", target: { type: "Utilization", averageUtilization: 80 } } }],
+      },
+    }),
+    expect: "valid",
+  },
+  {
+    name: "minReplicas above maxReplicas",
+    patch: spec({ autoscaling: { ...CPU_TARGET, minReplicas: 5 }, resources: CPU_REQUEST }),
+    expect: invalid("spec.autoscaling", "autoscaling.minReplicas must be less than or equal to maxReplicas"),
+  },
+  {
+    name: "autoscaling without target or metrics",
+    patch: spec({ autoscaling: { minReplicas: 1, maxReplicas: 2 } }),
+    expect: invalid("spec.autoscaling", "autoscaling needs exactly one of target or metrics"),
+  },
+  {
+    name: "a target with two metrics",
+    patch: spec({ autoscaling: { minReplicas: 1, maxReplicas: 2, target: { cpuUtilization: 80, gpuUtilization: 80 } }, resources: CPU_REQUEST }),
+    expect: invalid("spec.autoscaling.target", "autoscaling.target must set exactly one of"),
+  },
+
+  // spec.rollout
+  { name: "maxSurge 0 and maxUnavailable 1", patch: spec({ rollout: { maxSurge: 0, maxUnavailable: 1 } }), expect: "valid" },
+  { name: "maxSurge '0%' and maxUnavailable '25%'", patch: spec({ rollout: { maxSurge: "0%", maxUnavailable: "25%" } }), expect: "valid" },
+  { name: "maxSurge '150%' and maxUnavailable '100%'", patch: spec({ rollout: { maxSurge: "150%", maxUnavailable: "100%" } }), expect: "valid" },
+  { name: "maxSurge 0 and maxUnavailable 0", patch: spec({ rollout: { maxSurge: 0, maxUnavailable: 0 } }), expect: invalid("spec.rollout", BOTH_ZERO) },
+  { name: "maxSurge '00%' and maxUnavailable 0", patch: spec({ rollout: { maxSurge: "00%", maxUnavailable: 0 } }), expect: invalid("spec.rollout", BOTH_ZERO) },
+  {
+    name: "maxSurge '0%' and maxUnavailable '000%'",
+    patch: spec({ rollout: { maxSurge: "0%", maxUnavailable: "000%" } }),
+    expect: invalid("spec.rollout", BOTH_ZERO),
+  },
+  { name: "a negative maxSurge", patch: spec({ rollout: { maxSurge: -1 } }), expect: invalid("spec.rollout.maxSurge", "must not be negative") },
+  {
+    name: "a negative maxUnavailable",
+    patch: spec({ rollout: { maxUnavailable: -1 } }),
+    expect: invalid("spec.rollout.maxUnavailable", "must not be negative"),
+  },
+  {
+    name: "maxUnavailable '150%'",
+    patch: spec({ rollout: { maxUnavailable: "150%" } }),
+    expect: invalid("spec.rollout.maxUnavailable", "rollout.maxUnavailable must not be more than 100%"),
+  },
+
+  // label and annotation maps
+  {
+    name: "a node selector on a prefixed label",
+    patch: spec({ scheduling: { nodeSelector: { "topology.kubernetes.io/zone": "us-east-1a", pool: "" } } }),
+    expect: "valid",
+  },
+  {
+    name: "a node selector key with two slashes",
+    patch: spec({ scheduling: { nodeSelector: { "a/b/c": "x" } } }),
+    expect: invalid("spec.scheduling.nodeSelector", `scheduling.nodeSelector ${KEYS}`),
+  },
+  {
+    name: "a node selector value with a space",
+    patch: spec({ scheduling: { nodeSelector: { pool: "gpu pool" } } }),
+    expect: invalid("spec.scheduling.nodeSelector", `scheduling.nodeSelector ${VALUES}`),
+  },
+  { name: "pod labels", patch: spec({ podMetadata: { labels: { "app.kubernetes.io/part-of": "chat", team: "ml" } } }), expect: "valid" },
+  {
+    name: "a reserved pod label",
+    patch: spec({ podMetadata: { labels: { "modelservice.dev/name": "other" } } }),
+    expect: invalid("spec.podMetadata", "podMetadata.labels must not use the reserved modelservice.dev/ prefix"),
+  },
+  {
+    name: "a pod label key with a space",
+    patch: spec({ podMetadata: { labels: { "my label": "x" } } }),
+    expect: invalid("spec.podMetadata.labels", `podMetadata.labels ${KEYS}`),
+  },
+  {
+    name: "a pod label value of 64 characters",
+    patch: spec({ podMetadata: { labels: { team: "x".repeat(64) } } }),
+    expect: invalid("spec.podMetadata.labels", `podMetadata.labels ${VALUES}`),
+  },
+  {
+    name: "pod annotations with free-form values",
+    patch: spec({ podMetadata: { annotations: { "prometheus.io/scrape": "true", note: "any text: at all" } } }),
+    expect: "valid",
+  },
+  {
+    name: "a pod annotation key with a 254-character prefix",
+    patch: spec({ podMetadata: { annotations: { [`${"a".repeat(254)}/x`]: "1" } } }),
+    expect: invalid("spec.podMetadata.annotations", `podMetadata.annotations ${KEYS}`),
+  },
+  {
+    name: "a pod annotation key ending in '-'",
+    patch: spec({ podMetadata: { annotations: { "note-": "1" } } }),
+    expect: invalid("spec.podMetadata.annotations", `podMetadata.annotations ${KEYS}`),
+  },
+
+  // spec.cache
+  { name: "a cache size as an integer", patch: spec({ cache: { size: 53687091200 } }), expect: "valid" },
+  { name: "a cache of 0", patch: spec({ cache: { size: 0 } }), expect: invalid("spec.cache.size", "cache.size must be greater than 0") },
+  { name: "a cache of '0Gi'", patch: spec({ cache: { size: "0Gi" } }), expect: invalid("spec.cache.size", "cache.size must be greater than 0") },
+  { name: "a negative cache size", patch: spec({ cache: { size: -1 } }), expect: invalid("spec.cache.size", "must not be negative") },
+];
