@@ -62,6 +62,8 @@ type Progress = {
   appliedAt: number;
   /** Ready reasons in the order seen, without repeats. */
   reasons: string[];
+  /** The last announced reason and message, numbers left out (they tick: elapsed times, restarts). */
+  announced?: string;
   seenAt?: number;
   fixedAt?: number;
   readyAt?: number;
@@ -99,9 +101,16 @@ export class Scene {
     for (const p of this.progress) {
       const ms = items.find((i) => i.metadata.name === p.model.name);
       const ready = ms && readyCondition(ms);
+      const message = (ready?.message ?? "").replace(/\s+/g, " ");
+      // Announced again when the message says something new within the same reason, e.g. Loading
+      // going from "starting (pulling the image…)" to "loading the model for 1m (budget 30m)".
+      const key = `${ready?.reason}: ${message.replace(/\d+/g, "#")}`;
+      if (ms && ready?.reason && key !== p.announced) {
+        p.announced = key;
+        out.say.push(`${p.model.name}: ${ready.reason}${message ? ` — ${message}` : ""}`);
+      }
       if (ms && ready?.reason && ready.reason !== p.reasons.at(-1)) {
         p.reasons.push(ready.reason);
-        out.say.push(`${p.model.name}: ${ready.reason}${ready.message ? ` — ${ready.message.replace(/\s+/g, " ")}` : ""}`);
         if (ready.reason === p.model.expect) p.seenAt ??= now;
         if (ready.status === "True" && p.fixedAt !== undefined && p.readyAt === undefined) {
           p.readyAt = now;

@@ -124,11 +124,17 @@ describe("scene", () => {
     expect(a.say).toEqual(["asks-16-gpus: InsufficientGPU — each asks for 16 nvidia.com/gpu"]);
     expect(a.apply).toEqual([]);
     // Held on screen for 3 s, then fixed, once.
-    a = scene.observe([withReady("asks-16-gpus", "False", "InsufficientGPU")], 4000);
+    a = scene.observe([withReady("asks-16-gpus", "False", "InsufficientGPU", "each asks for 16 nvidia.com/gpu")], 4000);
     expect(a.apply.map((f) => f.name)).toEqual(["asks-16-gpus"]);
     expect(a.apply[0]?.spec).toMatchObject({ gpu: { count: 2 } });
     expect(a.say).toContain("fix: asks-16-gpus lowers gpu.count to 2, which fits on one node");
-    expect(scene.observe([withReady("asks-16-gpus", "False", "InsufficientGPU")], 5000).apply).toEqual([]);
+    expect(scene.observe([withReady("asks-16-gpus", "False", "InsufficientGPU", "each asks for 16 nvidia.com/gpu")], 5000)).toEqual({ say: [], apply: [] });
+    // Within one reason, a message that says something new is announced; a number that ticks is not.
+    a = scene.observe([withReady("asks-16-gpus", "False", "Loading", "1 of 1 replica starting (pulling the image, creating the container)")], 6000);
+    expect(a.say).toEqual(["asks-16-gpus: Loading — 1 of 1 replica starting (pulling the image, creating the container)"]);
+    a = scene.observe([withReady("asks-16-gpus", "False", "Loading", "1 of 1 replica loading the model for 1m (budget 30m)")], 7000);
+    expect(a.say).toEqual(["asks-16-gpus: Loading — 1 of 1 replica loading the model for 1m (budget 30m)"]);
+    expect(scene.observe([withReady("asks-16-gpus", "False", "Loading", "1 of 1 replica loading the model for 2m (budget 30m)")], 8000).say).toEqual([]);
     a = scene.observe([withReady("asks-16-gpus", "True", "Ready", "1/1 replicas ready")], 9000);
     expect(a.say).toEqual(["asks-16-gpus: Ready — 1/1 replicas ready", "asks-16-gpus is Ready 5.0s after its fix"]);
     expect(scene.fixed()).toBe(false);
@@ -137,7 +143,7 @@ describe("scene", () => {
     expect(a.apply.map((f) => f.name)).toEqual(["wants-b200", "crashes"]);
     expect(a.say[0]).toBe("wants-b200 did not report NoMatchingNode within 90s; applying the fix anyway");
     expect(scene.fixed()).toBe(true);
-    expect(scene.summary()).toEqual(["asks-16-gpus: InsufficientGPU → Ready", "wants-b200: (no status)", "crashes: (no status)"]);
+    expect(scene.summary()).toEqual(["asks-16-gpus: InsufficientGPU → Loading → Ready", "wants-b200: (no status)", "crashes: (no status)"]);
   });
 
   it("the fixed specs drop what broke them", () => {
