@@ -113,7 +113,7 @@ const FLAG_OPTIONS = {
  * true/false value follows.
  */
 export function splitFlags(argv: string[]): { flags: Map<Flag, string>; help: boolean } {
-  const args = argv.map((a, i) => (a === "--leader-elect" && !((argv[i + 1] ?? "").toLowerCase() in BOOL) ? "--leader-elect=true" : a));
+  const args = argv.map((a, i) => (a === "--leader-elect" && !Object.hasOwn(BOOL, (argv[i + 1] ?? "").toLowerCase()) ? "--leader-elect=true" : a));
   let parsed: ReturnType<typeof parseFlags<typeof FLAG_OPTIONS>>;
   try {
     parsed = parseFlags(args, FLAG_OPTIONS);
