@@ -16,11 +16,11 @@ import type { Logger } from "pino";
 import { pino } from "pino";
 import { API_VERSION, PLURAL } from "../src/api/schema.ts";
 import type { ModelService } from "../src/api/types.ts";
-import { type RunningOperator, startOperator } from "../src/cli/run-command.ts";
 import { KubeClient, loadKubeConfig, resourcePath } from "../src/kube/client.ts";
 import { auditMark, readAuditEvents } from "../src/localcluster/audit.ts";
 import { type ControlPlane, startControlPlane } from "../src/localcluster/control-plane.ts";
 import { installCrd } from "../src/operator/install-crd.ts";
+import { type RunningOperator, startOperator } from "../src/operator/start.ts";
 import { forceGc, median, mib, numberFlag, ratio, settledMemory } from "./common.ts";
 
 const argv = process.argv.slice(2);

@@ -4,10 +4,10 @@
 import { existsSync } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { cacheRoot } from "../localcluster/binaries.ts";
 import { startControlPlane } from "../localcluster/control-plane.ts";
 import { groupAlive, stopGroups } from "../localcluster/processes.ts";
+import { parseFlags, UsageError } from "./args.ts";
 
 const usage = `usage: modelservice-operator cluster up [--pod-ready-delay-ms N] | down | status
 
@@ -16,6 +16,8 @@ const usage = `usage: modelservice-operator cluster up [--pod-ready-delay-ms N] 
   down    stop them and delete their data
   status  tell whether it runs
 `;
+
+const OPTIONS = { "pod-ready-delay-ms": { type: "string" }, help: { type: "boolean", short: "h" } } as const;
 
 type State = {
   dir: string;
@@ -114,28 +116,27 @@ const status = async (): Promise<number> => {
 };
 
 export async function main(argv: string[]): Promise<number> {
-  let parsed: ReturnType<
-    typeof parseArgs<{ options: { "pod-ready-delay-ms": { type: "string" }; help: { type: "boolean"; short: "h" } }; allowPositionals: true }>
-  >;
+  let parsed: ReturnType<typeof parseFlags<typeof OPTIONS>>;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { "pod-ready-delay-ms": { type: "string" }, help: { type: "boolean", short: "h" } } });
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${usage}`);
+    parsed = parseFlags(argv, OPTIONS);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`modelservice-operator cluster: ${e.message}\n\n${usage}`);
     return 2;
   }
-  const [sub, ...extra] = parsed.positionals;
   if (parsed.values.help) {
     process.stdout.write(usage);
     return 0;
   }
+  const [sub, ...extra] = parsed.positionals;
   if (extra.length > 0) {
-    process.stderr.write(usage);
+    process.stderr.write(`modelservice-operator cluster: ${extra[0]}: unexpected argument\n\n${usage}`);
     return 2;
   }
   const delayArg = parsed.values["pod-ready-delay-ms"];
   const delay = delayArg === undefined ? undefined : Number(delayArg);
-  if (delay !== undefined && !(Number.isInteger(delay) && delay >= 0)) {
-    process.stderr.write("--pod-ready-delay-ms must be a whole number of milliseconds\n");
+  if (delay !== undefined && !(/^\d+$/.test(delayArg ?? "") && Number.isSafeInteger(delay))) {
+    process.stderr.write(`modelservice-operator cluster: --pod-ready-delay-ms: ${JSON.stringify(delayArg)} is not a whole number of milliseconds\n\n${usage}`);
     return 2;
   }
   switch (sub) {
@@ -146,7 +147,7 @@ export async function main(argv: string[]): Promise<number> {
     case "status":
       return status();
     default:
-      process.stderr.write(usage);
+      process.stderr.write(`modelservice-operator cluster: ${sub === undefined ? "say up, down or status" : `${sub}: unknown subcommand`}\n\n${usage}`);
       return 2;
   }
 }

@@ -7,9 +7,11 @@ import { parseAllDocuments } from "yaml";
 import { celViolations } from "../api/cel.ts";
 import { modelServiceSchema } from "../api/schema.ts";
 import type { ModelService } from "../api/types.ts";
-import { defaultOperatorConfig, type OperatorConfig, operatorConfigSchema } from "../config/operator-config.ts";
+import { droppedFields, formatIssue } from "../api/zod-issues.ts";
+import { ConfigError, parseOperatorConfig } from "../config/load.ts";
+import { defaultOperatorConfig, type OperatorConfig } from "../config/operator-config.ts";
 import { childrenYaml, InvalidSpecError, render } from "../render/index.ts";
-import { droppedFields, formatIssue } from "./zod-issues.ts";
+import { noPositionals, parseFlags, UsageError } from "./args.ts";
 
 /** Owner references need a uid; a file has none, so the output shows this placeholder. */
 export const PLACEHOLDER_UID = "00000000-0000-0000-0000-000000000000";
@@ -26,30 +28,22 @@ export type Io = {
   stdin: AsyncIterable<Buffer | string>;
 };
 
-class UsageError extends Error {}
 /** A problem already explained to the user in one line. */
 class InputError extends Error {}
 
 type Args = { files: string[]; config: string | undefined };
 
-function parseArgs(argv: string[]): Args | "help" {
-  const args: Args = { files: [], config: undefined };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? "";
-    const eq = arg.indexOf("=");
-    const flag = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
-    const value = (): string => {
-      const v = flag !== arg ? arg.slice(eq + 1) : argv[++i];
-      if (v === undefined || v === "") throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
-    if (flag === "-h" || flag === "--help") return "help";
-    else if (flag === "-f" || flag === "--filename") args.files.push(value());
-    else if (flag === "--config") args.config = value();
-    else throw new UsageError(`unknown argument: ${arg}`);
-  }
-  if (args.files.length === 0) throw new UsageError("-f FILE is required");
-  return args;
+function parseRenderArgs(argv: string[]): Args | "help" {
+  const { values, positionals } = parseFlags(argv, {
+    filename: { type: "string", short: "f", multiple: true },
+    config: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) return "help";
+  noPositionals(positionals);
+  const files = values.filename ?? [];
+  if (files.length === 0) throw new UsageError("-f", "FILE is required");
+  return { files, config: values.config };
 }
 
 async function readInput(file: string, io: Io): Promise<string> {
@@ -87,24 +81,14 @@ function parseYaml(text: string, source: string): unknown[] {
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
-function deepMerge(base: unknown, over: unknown): unknown {
-  if (!isRecord(base) || !isRecord(over)) return over === undefined ? base : over;
-  const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(base[k], v);
-  return out;
-}
-
 async function loadConfig(file: string | undefined, io: Io): Promise<OperatorConfig> {
   if (file === undefined) return defaultOperatorConfig;
-  const docs = parseYaml(await readInput(file, io), file);
-  if (docs.length > 1) throw new InputError(`${file}: expected one operator config document, found ${docs.length}`);
-  const merged = deepMerge(defaultOperatorConfig, docs[0] ?? {});
-  const result = operatorConfigSchema.safeParse(merged, { reportInput: true });
-  if (!result.success) {
-    throw new InputError([`${file}: invalid operator config:`, ...result.error.issues.map((i) => `config.${formatIssue(i)}`)].join("\n"));
+  try {
+    return parseOperatorConfig(await readInput(file, io), file === "-" ? "stdin" : file);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new InputError([`${file}: invalid operator config:`, ...e.problems].join("\n"));
+    throw e;
   }
-  for (const f of droppedFields(merged, result.data)) io.stderr.write(`warning: ${file}: unknown field config.${f} (ignored)\n`);
-  return result.data;
 }
 
 /** Fills what the API server would: a namespace and a uid, so owner references render. */
@@ -121,7 +105,7 @@ function describe(doc: unknown, source: string, index: number, count: number): s
 
 export async function main(argv: string[], io: Io = process): Promise<number> {
   try {
-    const args = parseArgs(argv);
+    const args = parseRenderArgs(argv);
     if (args === "help") {
       io.stdout.write(usage);
       return 0;

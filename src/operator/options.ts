@@ -1,9 +1,9 @@
 // Command-line flags and environment of `modelservice-operator run`, validated with zod. Every
 // error names the flag it came from, so a typo in a Helm value is obvious in the pod's log.
-import { readFileSync } from "node:fs";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { defaultOperatorConfig, type OperatorConfig, operatorConfigSchema } from "../config/operator-config.ts";
+import { noPositionals, parseFlags, UsageError } from "../cli/args.ts";
+import { ConfigError, loadOperatorConfig } from "../config/load.ts";
+import { defaultOperatorConfig, type OperatorConfig } from "../config/operator-config.ts";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -86,7 +86,7 @@ const BOOL: Record<string, boolean> = { true: true, false: false, "1": true, "0"
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-const FLAGS = [
+const STRING_FLAGS = [
   "kubeconfig",
   "namespaces",
   "leader-elect",
@@ -100,35 +100,34 @@ const FLAGS = [
   "workers",
   "config",
   "resync-period",
-  "help",
 ] as const;
-type Flag = (typeof FLAGS)[number];
+type Flag = (typeof STRING_FLAGS)[number];
+const FLAG_OPTIONS = {
+  ...(Object.fromEntries(STRING_FLAGS.map((f) => [f, { type: "string" }])) as Record<Flag, { type: "string" }>),
+  help: { type: "boolean", short: "h" },
+} as const;
 
-/** Splits argv into flag values; `--flag=value` and `--flag value`; `--leader-elect` alone means true. */
-export function splitFlags(argv: string[]): Map<Flag, string> {
-  const out = new Map<Flag, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (!arg.startsWith("--")) throw new OptionsError(arg, "unexpected argument (flags start with --)");
-    const eq = arg.indexOf("=");
-    const name = (eq >= 0 ? arg.slice(2, eq) : arg.slice(2)) as Flag;
-    if (!FLAGS.includes(name)) throw new OptionsError(`--${name}`, "unknown flag (see --help)");
-    let value: string | undefined;
-    if (eq >= 0) value = arg.slice(eq + 1);
-    else if (name === "leader-elect" || name === "help") {
-      const next = argv[i + 1];
-      if (next !== undefined && next in BOOL) {
-        value = next;
-        i++;
-      } else value = "true";
-    } else {
-      value = argv[i + 1];
-      if (value === undefined || value.startsWith("--")) throw new OptionsError(`--${name}`, "needs a value");
-      i++;
-    }
-    out.set(name, value);
+/**
+ * Splits argv into flag values (`--flag=value` or `--flag value`). `--leader-elect` alone means
+ * true, as with the Kubernetes components: it is rewritten to `--leader-elect=true` unless a
+ * true/false value follows.
+ */
+export function splitFlags(argv: string[]): { flags: Map<Flag, string>; help: boolean } {
+  const args = argv.map((a, i) => (a === "--leader-elect" && !Object.hasOwn(BOOL, (argv[i + 1] ?? "").toLowerCase()) ? "--leader-elect=true" : a));
+  let parsed: ReturnType<typeof parseFlags<typeof FLAG_OPTIONS>>;
+  try {
+    parsed = parseFlags(args, FLAG_OPTIONS);
+    noPositionals(parsed.positionals);
+  } catch (e) {
+    if (e instanceof UsageError) throw new OptionsError(e.flag, e.message.slice(e.flag.length + 2));
+    throw e;
   }
-  return out;
+  const flags = new Map<Flag, string>();
+  for (const f of STRING_FLAGS) {
+    const v = parsed.values[f];
+    if (typeof v === "string") flags.set(f, v);
+  }
+  return { flags, help: parsed.values.help === true };
 }
 
 type Source = { label: string; value: string };
@@ -173,46 +172,10 @@ export function parseAddr(value: string): { host: string; port: number } | undef
   return { host: host === "" ? "0.0.0.0" : host, port };
 }
 
-/** Recursively merges plain objects; arrays and scalars from `over` replace those in `base`. */
-export function deepMerge<T>(base: T, over: unknown): T {
-  if (!isPlainObject(base) || !isPlainObject(over)) return (over === undefined ? base : over) as T;
-  const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = k in out ? deepMerge(out[k], v) : v;
-  return out as T;
-}
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-
-/** Reads an operator config file (YAML or JSON) and merges it over the defaults. */
-export function loadOperatorConfig(file: string, label = "--config"): OperatorConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new OptionsError(label, `cannot read ${file}: ${(e as Error).message}`);
-  }
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (e) {
-    throw new OptionsError(label, `${file} is not valid YAML: ${(e as Error).message}`);
-  }
-  if (doc !== null && doc !== undefined && !isPlainObject(doc)) throw new OptionsError(label, `${file} must hold a mapping`);
-  const merged = deepMerge(defaultOperatorConfig, doc ?? {});
-  const r = operatorConfigSchema.safeParse(merged);
-  if (!r.success) {
-    const problems = r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
-    throw new OptionsError(label, `${file}: ${problems}`);
-  }
-  return r.data;
-}
-
 /** Parses `run`'s flags and environment. Throws OptionsError naming the flag on bad input. */
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): OperatorOptions & { help: boolean } {
-  const flags = splitFlags(argv);
-  const o: OperatorOptions & { help: boolean } = { ...DEFAULT_OPTIONS, help: false };
-  const help = flags.get("help");
-  if (help !== undefined) o.help = check({ label: "--help", value: help }, z.enum(Object.keys(BOOL) as [string, ...string[]])) !== "false";
+  const { flags, help } = splitFlags(argv);
+  const o: OperatorOptions & { help: boolean } = { ...DEFAULT_OPTIONS, help };
 
   const kc = pick(flags, env, "kubeconfig");
   if (kc) o.kubeconfig = check(kc, z.string().min(1, "must not be empty"));
@@ -272,7 +235,12 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
   const cfg = pick(flags, env, "config", "MSO_CONFIG");
   if (cfg) {
     o.configFile = cfg.value;
-    o.config = loadOperatorConfig(cfg.value, cfg.label);
+    try {
+      o.config = loadOperatorConfig(cfg.value);
+    } catch (e) {
+      if (e instanceof ConfigError) throw new OptionsError(cfg.label, e.message);
+      throw e;
+    }
   }
   return o;
 }

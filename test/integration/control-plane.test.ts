@@ -297,12 +297,15 @@ describe("scheduling on the simulated GPU fleet", () => {
 describe.concurrent("simulated pod lifecycles (annotation modelservice.dev/simulate)", () => {
   it("honours modelservice.dev/simulate-load-seconds", async () => {
     await core.createNamespacedPod({ namespace, body: pod("slow-load", { annotations: { "modelservice.dev/simulate-load-seconds": "3" } }) });
+    // While it loads, the pod runs without being ready, as a real engine before its startup probe passes.
     const loading = await waitFor(
-      "slow-load to start its containers",
+      "slow-load to run its containers",
       () => readPod("slow-load"),
-      (p) => engineStatus(p)?.state?.waiting?.reason === "ContainerCreating",
+      (p) => engineStatus(p)?.state?.running !== undefined,
     );
+    expect(loading.status?.phase).toBe("Running");
     expect(condition(loading, "Ready")?.status).toBe("False");
+    expect(engineStatus(loading)).toMatchObject({ ready: false, started: false });
     const p = await waitFor(
       "slow-load to be Ready",
       () => readPod("slow-load"),

@@ -6,9 +6,9 @@ import type { KubernetesObject, V1Deployment } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { afterAll, beforeAll, inject } from "vitest";
 import type { ModelService } from "../../src/api/types.ts";
-import { type RunningOperator, type StartOptions, startOperator } from "../../src/cli/run-command.ts";
 import { isApiError, KubeClient, loadKubeConfig, resourcePath } from "../../src/kube/client.ts";
 import { installCrd } from "../../src/operator/install-crd.ts";
+import { type RunningOperator, type StartOptions, startOperator } from "../../src/operator/start.ts";
 import { createNamespace, kubeconfigPath, waitFor as pollFor } from "./kube-helpers.ts";
 
 export { createNamespace, kubeconfigPath, sleep } from "./kube-helpers.ts";

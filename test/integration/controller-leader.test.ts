@@ -1,7 +1,7 @@
 // Two operator instances with leader election: only the leader writes; the follower takes over
 // after the leader releases the lease (graceful stop) and after it dies without releasing.
 import { afterAll, describe, expect, it } from "vitest";
-import type { RunningOperator } from "../../src/cli/run-command.ts";
+import type { RunningOperator } from "../../src/operator/start.ts";
 import {
   applyModelService,
   auditLogPath,

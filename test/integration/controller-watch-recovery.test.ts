@@ -9,7 +9,7 @@
 // (90 s) to measure the real recovery time.
 import type { V1Deployment } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningOperator } from "../../src/cli/run-command.ts";
+import type { RunningOperator } from "../../src/operator/start.ts";
 import { applyModelService, getDeployment, getModelService, gpuSpec, startTestOperator, useTestNamespace, waitFor } from "./controller-helpers.ts";
 import { startProxy, type TcpProxy } from "./kube-helpers.ts";
 

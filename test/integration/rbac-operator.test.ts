@@ -11,9 +11,9 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { CHART_DIR } from "../../scripts/install-manifest.ts";
-import { type RunningOperator, startOperator } from "../../src/cli/run-command.ts";
 import { isApiError, KubeClient, loadKubeConfig, resourcePath } from "../../src/kube/client.ts";
 import { installCrd } from "../../src/operator/install-crd.ts";
+import { type RunningOperator, startOperator } from "../../src/operator/start.ts";
 import {
   applyModelService,
   condition,

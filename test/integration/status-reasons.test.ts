@@ -8,17 +8,15 @@
 // One namespace per test; the tests are independent and run concurrently (they mostly wait).
 // Not produced here: TaintNotTolerated (the fleet's only taint is the GPU one, which the operator
 // tolerates), ContainerConfigError / ContainerStartFailed (no kwok stage for them), probe kills
-// (kwok runs no probes), and Loading's "loading the model for X (budget Y)" during a plain slow
-// load (kwok keeps such a pod ContainerCreating until it is ready; the test for StartupTimeout sees
-// that message while its never-ready pod runs).
+// (kwok runs no probes).
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import type { CoreV1Event, V1Pod, V1ResourceQuota } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { ModelService } from "../../src/api/types.ts";
-import type { RunningOperator } from "../../src/cli/run-command.ts";
 import type { KubeClient } from "../../src/kube/client.ts";
 import { installCrd } from "../../src/operator/install-crd.ts";
+import type { RunningOperator } from "../../src/operator/start.ts";
 import {
   applyModelService,
   condition,
@@ -370,13 +368,19 @@ describe.concurrent("status reasons on the simulated GPU cluster", () => {
     const ns = namespaces.loading;
     const t0 = performance.now();
     await applyModelService(client, ns, "load", spec({ annotations: { "modelservice.dev/simulate-load-seconds": "8" } }));
-    const loading = await waitReason(ns, "load", "Loading", 30_000);
+    // The pod runs unready while the engine loads: the elapsed time against the startup budget.
+    const loading = await waitFor(
+      "Loading the model",
+      async () => {
+        const got = await getModelService(client, ns, "load");
+        return /loading the model/.test(readyMessage(got)) ? got : undefined;
+      },
+      30_000,
+      100,
+    );
     const tLoading = performance.now();
     expect(shown(loading)).toEqual({ ready: "False/Loading", phase: "Loading", reconciling: "True/Loading", stalled: "False/Loading" });
-    // kwok keeps the pod ContainerCreating during its simulated load, which the status reports as
-    // "starting"; a real engine runs unready while it loads ("loading the model for 3m (budget 30m)",
-    // seen for real in the StartupTimeout test).
-    expect(readyMessage(loading)).toMatch(/^1 of 1 replica (starting \(pulling the image, creating the container\)|loading the model for <1m \(budget 30m\))$/);
+    expect(readyMessage(loading)).toBe("1 of 1 replica loading the model for <1m (budget 30m)");
     expect(loading.status?.replicaPhases).toEqual({ scheduling: 0, loading: 1, ready: 0, failing: 0 });
     const ready = await waitReason(ns, "load", "Ready", 60_000);
     const tReady = performance.now();

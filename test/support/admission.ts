@@ -2,7 +2,7 @@
 // CRD's CEL rules, as `path: message` problems. The same two steps `render` runs.
 import { celViolations, type RuleVisit, type Violation } from "../../src/api/cel.ts";
 import { modelServiceSchema } from "../../src/api/schema.ts";
-import { formatIssue } from "../../src/cli/zod-issues.ts";
+import { formatIssue } from "../../src/api/zod-issues.ts";
 
 export function offlineProblems(doc: unknown, visit?: (v: RuleVisit) => void): Violation[] {
   const parsed = modelServiceSchema.safeParse(doc);

@@ -2,8 +2,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { deepMerge } from "../../src/config/load.ts";
 import { defaultOperatorConfig } from "../../src/config/operator-config.ts";
-import { deepMerge, OptionsError, parseAddr, parseDuration, parseOptions } from "../../src/operator/options.ts";
+import { OptionsError, parseAddr, parseDuration, parseOptions } from "../../src/operator/options.ts";
 
 const fail = (argv: string[], env: NodeJS.ProcessEnv = {}): OptionsError => {
   try {
