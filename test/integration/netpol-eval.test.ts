@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { evaluateNetworkPolicies, type Verdict, verdict, type World } from "../support/netpol-eval.ts";
 import { client, createNamespace, deleteNamespace } from "./kube-helpers.ts";
 
-const cyclonus = join(inject("testBinDir"), "cyclonus");
+const testBinDir = inject("testBinDir");
+const cyclonus = join(testBinDir, "cyclonus");
 const c = client();
 let apiNamespace: string;
 
@@ -50,6 +51,7 @@ const policies = (namespace: string) => [
 ];
 
 beforeAll(async () => {
+  if (!testBinDir) throw new Error("cyclonus is missing: scripts/build-test-binaries.sh failed in the global setup (see its output)");
   apiNamespace = await createNamespace(c, "netpol-eval");
 });
 
