@@ -9,5 +9,7 @@ declare module "vitest" {
     binDir: string;
     /** The API server's audit log (JSON lines, one event per write request); "" when unknown. */
     auditLogPath: string;
+    /** Directory of test-only tools (cyclonus), built by scripts/build-test-binaries.sh; "" when that build failed. */
+    testBinDir: string;
   }
 }
