@@ -6,6 +6,7 @@
 // `render` command reports them without a cluster. No defaults live here: defaults that depend on
 // the operator's config are applied when rendering, never written into spec.
 import { z } from "zod";
+import { accessSchema, exposeSchema, SECURITY_RULES, tlsSchema } from "./security-schema.ts";
 
 export const GROUP = "modelservice.dev";
 export const VERSION = "v1alpha1";
@@ -312,6 +313,9 @@ export const modelServiceSpecSchema = z
       })
       .optional()
       .describe("A PersistentVolumeClaim for the weights, mounted where the engine looks for them. Required for s3:// and gs:// models."),
+    access: accessSchema.optional(),
+    expose: exposeSchema.optional(),
+    tls: tlsSchema.optional(),
   })
   .describe("Desired state of a ModelService.")
   .meta(
@@ -347,6 +351,7 @@ export const modelServiceSpecSchema = z
         message: "gpu.products needs gpu.count > 0",
         fieldPath: ".gpu",
       },
+      ...SECURITY_RULES,
     ),
   );
 
