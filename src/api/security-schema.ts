@@ -12,8 +12,7 @@ const cel = (...rules: CelRule[]) => ({ "x-kubernetes-validations": rules });
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** A label or annotation key: an optional DNS subdomain prefix and '/', then a name of at most 63 characters. */
-export const LABEL_KEY =
-  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+export const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
 /** Gateway API hostname (optionally a wildcard "*." prefix). */
 const HOSTNAME = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -22,8 +21,7 @@ const URL_PATH = /^\/([-A-Za-z0-9/._~!$&'()*+,;=:@]|%[0-9a-fA-F]{2})*$/;
 /** An environment variable name the shell and Kubernetes' $(VAR) expansion both accept. */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-const secretName = (what: string) =>
-  z.string().min(1).max(253).regex(DNS1123_SUBDOMAIN, `must be a ${what} name (DNS-1123 subdomain)`);
+const secretName = (what: string) => z.string().min(1).max(253).regex(DNS1123_SUBDOMAIN, `must be a ${what} name (DNS-1123 subdomain)`);
 
 const labelKey = z
   .string()
@@ -167,7 +165,9 @@ export const exposeSchema = z
       .max(256)
       .regex(URL_PATH, "must start with '/' and contain only URL path characters (no spaces)")
       .optional()
-      .describe("Path prefix on the gateway (default /). A prefix other than / is replaced by / before the request reaches the engine, so /llama/v1/chat/completions arrives as /v1/chat/completions.")
+      .describe(
+        "Path prefix on the gateway (default /). A prefix other than / is replaced by / before the request reaches the engine, so /llama/v1/chat/completions arrives as /v1/chat/completions.",
+      )
       .meta(
         cel({
           rule: "!self.contains('//') && !self.contains('/./') && !self.contains('/../') && !self.endsWith('/.') && !self.endsWith('/..') && !self.lowerAscii().contains('%2f')",

@@ -12,7 +12,11 @@ const configSelector = labelSelectorSchema.superRefine((sel, ctx) => {
   for (const [i, e] of (sel.matchExpressions ?? []).entries()) {
     const exists = e.operator === "Exists" || e.operator === "DoesNotExist";
     if (exists === (e.values?.length ?? 0) > 0) {
-      ctx.addIssue({ code: "custom", path: ["matchExpressions", i, "values"], message: "must be empty for Exists and DoesNotExist, and non-empty for In and NotIn" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["matchExpressions", i, "values"],
+        message: "must be empty for Exists and DoesNotExist, and non-empty for In and NotIn",
+      });
     }
   }
 });

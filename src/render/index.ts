@@ -15,30 +15,30 @@ import type { OperatorConfig } from "../config/operator-config.ts";
 import { autoscalerPlan, horizontalPodAutoscaler, type ScaledObject, scaledObject } from "./autoscaling.ts";
 import { type BackendTLSPolicy, backendTlsPolicy } from "./backend-tls-policy.ts";
 import { type Certificate, certificate } from "./certificate.ts";
-import { securityProblems } from "./engine-security.ts";
-import { type NetworkPolicy, networkPolicy } from "./network-policy.ts";
-import { type HTTPRoute, httpRoute } from "./route.ts";
-import { type SecurityPolicy, securityPolicy } from "./security-policy.ts";
 import type { RenderContext } from "./context.ts";
+import { securityProblems } from "./engine-security.ts";
 import { ENGINES } from "./engines/index.ts";
 import type { EngineContext } from "./engines/types.ts";
 import { InvalidSpecError, type Problem } from "./errors.ts";
 import { modelSourceParts, parseModelUri } from "./model-source.ts";
 import { childNames } from "./names.ts";
+import { type NetworkPolicy, networkPolicy } from "./network-policy.ts";
 import { gpuResourceName, startupBudgetSeconds } from "./pod.ts";
+import { type HTTPRoute, httpRoute } from "./route.ts";
+import { type SecurityPolicy, securityPolicy } from "./security-policy.ts";
 import { cachePvc, deployment, podDisruptionBudget, rolloutStrategy, service, servicePort } from "./workload.ts";
 
 export type { ScaledObject } from "./autoscaling.ts";
 export type { BackendTLSPolicy } from "./backend-tls-policy.ts";
 export type { Certificate } from "./certificate.ts";
-export type { NetworkPolicy } from "./network-policy.ts";
-export type { HTTPRoute } from "./route.ts";
-export type { SecurityPolicy } from "./security-policy.ts";
 export { ENGINES } from "./engines/index.ts";
 export { InvalidSpecError, type Problem } from "./errors.ts";
 export { DOWNLOAD_CONTAINER } from "./model-source.ts";
 export { childNames } from "./names.ts";
+export type { NetworkPolicy } from "./network-policy.ts";
 export { ENGINE_CONTAINER, startupBudgetSeconds } from "./pod.ts";
+export type { HTTPRoute } from "./route.ts";
+export type { SecurityPolicy } from "./security-policy.ts";
 export { DELETE_ON_REMOVAL_ANNOTATION, desiredReplicas, PROGRESS_DEADLINE_MARGIN_SECONDS } from "./workload.ts";
 
 export type RenderedChildren = {
@@ -80,8 +80,7 @@ export const CHILD_KINDS: readonly ChildKind[] = [
 
 /** The child kinds that exist with this config (ScaledObject only when KEDA is enabled, as its CRD may be absent). */
 // Optional kinds stay out until the controller learns to watch them only where they are served.
-export const childKinds = (config: OperatorConfig): ChildKind[] =>
-  CHILD_KINDS.filter((k) => (k.key !== "scaledObject" || config.keda.enabled) && !k.optional);
+export const childKinds = (config: OperatorConfig): ChildKind[] => CHILD_KINDS.filter((k) => (k.key !== "scaledObject" || config.keda.enabled) && !k.optional);
 
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;

@@ -6,7 +6,7 @@ import { stringify } from "yaml";
 import { modelServiceSchema } from "../api/schema.ts";
 import type { ModelService, ModelServiceSpec } from "../api/types.ts";
 import { defaultOperatorConfig, type OperatorConfig } from "../config/operator-config.ts";
-import { InvalidSpecError, render, serviceUrl } from "./index.ts";
+import { type InvalidSpecError, render, serviceUrl } from "./index.ts";
 
 const UID = "7f1c9d2e-0000-4000-8000-000000000002";
 
@@ -67,7 +67,10 @@ describe("NetworkPolicy", () => {
   });
 
   it("explicit allowFrom replaces the default; both selectors in one item stay one peer (AND)", () => {
-    const peer = { namespaceSelector: { matchLabels: { team: "a" } }, podSelector: { matchExpressions: [{ key: "role", operator: "In" as const, values: ["client"] }] } };
+    const peer = {
+      namespaceSelector: { matchLabels: { team: "a" } },
+      podSelector: { matchExpressions: [{ key: "role", operator: "In" as const, values: ["client"] }] },
+    };
     expect(ingressOf({ access: { allowFrom: [peer] }, expose: gateway })?.[0]).toEqual({ from: [peer, ns("gateways")], ports: tcp(8000) });
   });
 
@@ -228,7 +231,11 @@ describe("API keys", () => {
   });
 
   it("rendering is deterministic with every security field", () => {
-    const spec: Partial<ModelServiceSpec> = { access: { allowFrom: [{ podSelector: {} }], ...key }, expose: gateway, tls: { issuerRef: { name: "ca" }, caConfigMap: "ca" } };
+    const spec: Partial<ModelServiceSpec> = {
+      access: { allowFrom: [{ podSelector: {} }], ...key },
+      expose: gateway,
+      tls: { issuerRef: { name: "ca" }, caConfigMap: "ca" },
+    };
     expect(stringify(render(ms(spec), defaultOperatorConfig))).toBe(stringify(render(ms(spec), defaultOperatorConfig)));
   });
 });
