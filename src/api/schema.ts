@@ -7,6 +7,7 @@
 // Each rule has valid and invalid cases in test/support/rule-cases.ts. No defaults live here:
 // defaults that depend on the operator's config are applied when rendering, never written into spec.
 import { z } from "zod";
+import { accessSchema, exposeSchema, SECURITY_RULES, tlsSchema } from "./security-schema.ts";
 
 export const GROUP = "modelservice.dev";
 export const VERSION = "v1alpha1";
@@ -392,6 +393,9 @@ export const modelServiceSpecSchema = z
       })
       .optional()
       .describe("A PersistentVolumeClaim for the weights, mounted where the engine looks for them. Required for s3:// and gs:// models."),
+    access: accessSchema.optional(),
+    expose: exposeSchema.optional(),
+    tls: tlsSchema.optional(),
   })
   .describe("Desired state of a ModelService.")
   .meta(
@@ -444,6 +448,7 @@ export const modelServiceSpecSchema = z
         message: "with a ReadWriteOncePod cache the old replica must stop before the new one starts: set rollout.maxUnavailable to at least 1",
         fieldPath: ".rollout",
       },
+      ...SECURITY_RULES,
     ),
   );
 

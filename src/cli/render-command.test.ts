@@ -102,7 +102,13 @@ describe("render command", () => {
     const doc = valid.replace("spec:", "spec:\n  replicas: 2\n  cache:\n    size: 10Gi");
     const { code, stdout } = await run(["-f", write("ok.yaml", doc)]);
     expect(code).toBe(0);
-    expect([...stdout.matchAll(/^kind: (\w+)/gm)].map((m) => m[1])).toEqual(["PersistentVolumeClaim", "Deployment", "Service", "PodDisruptionBudget"]);
+    expect([...stdout.matchAll(/^kind: (\w+)/gm)].map((m) => m[1])).toEqual([
+      "NetworkPolicy",
+      "PersistentVolumeClaim",
+      "Deployment",
+      "Service",
+      "PodDisruptionBudget",
+    ]);
     expect(stdout).toContain("namespace: default");
     expect(stdout).toContain("uid: 00000000-0000-0000-0000-000000000000");
   });

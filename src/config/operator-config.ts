@@ -3,8 +3,23 @@
 // rendering children and never written into a ModelService's spec.
 import { z } from "zod";
 import { ENGINE_TYPES } from "../api/schema.ts";
+import { labelSelectorSchema } from "../api/security-schema.ts";
 
 const image = z.string().min(1).max(512);
+
+// The CRD checks this rule with CEL; the config file has no API server in front, so zod checks it.
+const configSelector = labelSelectorSchema.superRefine((sel, ctx) => {
+  for (const [i, e] of (sel.matchExpressions ?? []).entries()) {
+    const exists = e.operator === "Exists" || e.operator === "DoesNotExist";
+    if (exists === (e.values?.length ?? 0) > 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["matchExpressions", i, "values"],
+        message: "must be empty for Exists and DoesNotExist, and non-empty for In and NotIn",
+      });
+    }
+  }
+});
 
 export const operatorConfigSchema = z.strictObject({
   images: z
@@ -35,6 +50,17 @@ export const operatorConfigSchema = z.strictObject({
     prometheusAddress: z.string().describe("Prometheus the ScaledObjects query."),
   }),
   clusterDomain: z.string().min(1),
+  access: z.strictObject({
+    default: z
+      .enum(["Namespace", "GatewayOnly", "None"])
+      .describe(
+        "Who may reach a model whose spec.access.allowFrom is unset: its own namespace (Namespace), only the gateway (GatewayOnly), or anyone in the cluster (None: no NetworkPolicy).",
+      ),
+    monitoringNamespaceSelector: configSelector.optional().describe("Namespaces allowed to scrape the metrics port; unset allows none."),
+    gatewayNamespaceSelector: configSelector
+      .optional()
+      .describe("Namespaces where the gateway's proxies run; unset uses the namespaces of each route's parentRefs."),
+  }),
 });
 
 export type OperatorConfig = z.infer<typeof operatorConfigSchema>;
@@ -57,4 +83,6 @@ export const defaultOperatorConfig: OperatorConfig = {
   defaults: { startupTimeoutSeconds: 1800, sharedMemory: "16Gi", servicePort: 80, serviceType: "ClusterIP" },
   keda: { enabled: false, prometheusAddress: "http://prometheus-operated.monitoring.svc:9090" },
   clusterDomain: "cluster.local",
+  // The namespace is the trust boundary already: whoever can run pods there can use its Secrets.
+  access: { default: "Namespace" },
 };

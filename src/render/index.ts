@@ -14,18 +14,29 @@ import type { ModelService, ModelServiceSpec } from "../api/types.ts";
 import type { OperatorConfig } from "../config/operator-config.ts";
 import { gpuResourceName, resolve } from "../model/resolved.ts";
 import { autoscalingProblems, horizontalPodAutoscaler, type ScaledObject, scaledObject } from "./autoscaling.ts";
+import { type BackendTLSPolicy, backendTlsPolicy } from "./backend-tls-policy.ts";
+import { type Certificate, certificate } from "./certificate.ts";
 import type { RenderContext } from "./context.ts";
+import { securityProblems } from "./engine-security.ts";
 import { ENGINES } from "./engines/index.ts";
 import type { EngineContext } from "./engines/types.ts";
 import { InvalidSpecError, type Problem } from "./errors.ts";
 import { modelSourceParts, parseModelUri } from "./model-source.ts";
 import { childNames } from "./names.ts";
+import { type NetworkPolicy, networkPolicy } from "./network-policy.ts";
+import { type HTTPRoute, httpRoute } from "./route.ts";
+import { type SecurityPolicy, securityPolicy } from "./security-policy.ts";
 import { cachePvc, deployment, podDisruptionBudget, service } from "./workload.ts";
 
 export type { ScaledObject } from "./autoscaling.ts";
+export type { BackendTLSPolicy } from "./backend-tls-policy.ts";
+export type { Certificate } from "./certificate.ts";
 export { ENGINES } from "./engines/index.ts";
 export { InvalidSpecError, type Problem } from "./errors.ts";
 export { childNames } from "./names.ts";
+export type { NetworkPolicy } from "./network-policy.ts";
+export type { HTTPRoute } from "./route.ts";
+export type { SecurityPolicy } from "./security-policy.ts";
 export { PROGRESS_DEADLINE_MARGIN_SECONDS } from "./workload.ts";
 
 export type RenderedChildren = {
@@ -35,22 +46,39 @@ export type RenderedChildren = {
   pdb?: V1PodDisruptionBudget;
   pvc?: V1PersistentVolumeClaim;
   scaledObject?: ScaledObject;
+  networkPolicy?: NetworkPolicy;
+  certificate?: Certificate;
+  httpRoute?: HTTPRoute;
+  securityPolicy?: SecurityPolicy;
+  backendTlsPolicy?: BackendTLSPolicy;
 };
 
-export type ChildKind = { key: keyof RenderedChildren; apiVersion: string; kind: string; plural: string };
+/**
+ * `optional`: the kind's API comes from an add-on (Gateway API, Envoy Gateway, cert-manager) that
+ * may not be installed; the controller may watch it only where it is served.
+ */
+export type ChildKind = { key: keyof RenderedChildren; apiVersion: string; kind: string; plural: string; optional?: true };
 
 /** Every kind of child the operator may own, in apply order; prune those no longer rendered. */
 export const CHILD_KINDS: readonly ChildKind[] = [
+  // First, so no pod ever runs unprotected.
+  { key: "networkPolicy", apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", plural: "networkpolicies" },
+  { key: "certificate", apiVersion: "cert-manager.io/v1", kind: "Certificate", plural: "certificates", optional: true },
   { key: "pvc", apiVersion: "v1", kind: "PersistentVolumeClaim", plural: "persistentvolumeclaims" },
   { key: "deployment", apiVersion: "apps/v1", kind: "Deployment", plural: "deployments" },
   { key: "service", apiVersion: "v1", kind: "Service", plural: "services" },
   { key: "hpa", apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", plural: "horizontalpodautoscalers" },
   { key: "scaledObject", apiVersion: "keda.sh/v1alpha1", kind: "ScaledObject", plural: "scaledobjects" },
   { key: "pdb", apiVersion: "policy/v1", kind: "PodDisruptionBudget", plural: "poddisruptionbudgets" },
+  // Authentication and backend TLS before the route, so the route is never live without them.
+  { key: "securityPolicy", apiVersion: "gateway.envoyproxy.io/v1alpha1", kind: "SecurityPolicy", plural: "securitypolicies", optional: true },
+  { key: "backendTlsPolicy", apiVersion: "gateway.networking.k8s.io/v1", kind: "BackendTLSPolicy", plural: "backendtlspolicies", optional: true },
+  { key: "httpRoute", apiVersion: "gateway.networking.k8s.io/v1", kind: "HTTPRoute", plural: "httproutes", optional: true },
 ];
 
 /** The child kinds that exist with this config (ScaledObject only when KEDA is enabled, as its CRD may be absent). */
-export const childKinds = (config: OperatorConfig): ChildKind[] => CHILD_KINDS.filter((k) => k.key !== "scaledObject" || config.keda.enabled);
+// Optional kinds stay out until the controller learns to watch them only where they are served.
+export const childKinds = (config: OperatorConfig): ChildKind[] => CHILD_KINDS.filter((k) => (k.key !== "scaledObject" || config.keda.enabled) && !k.optional);
 
 /**
  * Checks admission cannot make: the spec's CEL rules are in the CRD (src/api/schema.ts) and run
@@ -97,6 +125,7 @@ function renderContext(ms: ModelService, config: OperatorConfig): RenderContext 
     ...specProblems(ms, spec, config),
     ...parts.problems,
     ...engine.check(engineCtx),
+    ...securityProblems(spec, engine),
     ...autoscalingProblems(spec, config, engine),
   ];
   if (problems.length > 0) throw new InvalidSpecError(problems);
@@ -116,10 +145,18 @@ export function render(ms: ModelService, config: OperatorConfig): RenderedChildr
   if (pdb) children.pdb = pdb;
   const pvc = cachePvc(rc);
   if (pvc) children.pvc = pvc;
+  const optional = {
+    networkPolicy: networkPolicy(rc),
+    certificate: certificate(rc),
+    httpRoute: httpRoute(rc),
+    securityPolicy: securityPolicy(rc),
+    backendTlsPolicy: backendTlsPolicy(rc),
+  };
+  for (const [key, child] of Object.entries(optional)) if (child) Object.assign(children, { [key]: child });
   return plain(children);
 }
 
-/** The rendered children in apply order: pvc, deployment, service, hpa / scaledObject, pdb. */
+/** The rendered children in apply order (CHILD_KINDS). */
 export function orderedChildren(children: RenderedChildren): KubernetesObject[] {
   return CHILD_KINDS.flatMap((k) => {
     const child = children[k.key];
@@ -134,9 +171,11 @@ export function childrenYaml(children: RenderedChildren): string {
     .join("");
 }
 
-/** In-cluster URL of the Service: http://<svc>.<ns>.svc.<clusterDomain>[:port] (port omitted when 80). */
+/** In-cluster URL of the Service: http[s]://<svc>.<ns>.svc.<clusterDomain>[:port] (port omitted when the scheme's default). */
 export function serviceUrl(ms: ModelService, config: OperatorConfig): string {
   const port = resolve(ms, config).servicePort;
   const host = `${childNames(ms.metadata.name ?? "").service}.${ms.metadata.namespace ?? "default"}.svc.${config.clusterDomain}`;
-  return `http://${host}${port === 80 ? "" : `:${port}`}`;
+  const https = ms.spec.tls !== undefined && ENGINES[ms.spec.engine.type].tls !== undefined;
+  const defaultPort = https ? 443 : 80;
+  return `${https ? "https" : "http"}://${host}${port === defaultPort ? "" : `:${port}`}`;
 }

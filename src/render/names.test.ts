@@ -7,7 +7,19 @@ describe("childName", () => {
   it("keeps names that fit", () => {
     expect(childName("llama")).toBe("llama");
     expect(childName("llama", "cache")).toBe("llama-cache");
-    expect(childNames("llama")).toEqual({ deployment: "llama", service: "llama", hpa: "llama", pdb: "llama", pvc: "llama-cache", scaledObject: "llama" });
+    expect(childNames("llama")).toEqual({
+      deployment: "llama",
+      service: "llama",
+      hpa: "llama",
+      pdb: "llama",
+      pvc: "llama-cache",
+      scaledObject: "llama",
+      networkPolicy: "llama",
+      httpRoute: "llama",
+      securityPolicy: "llama",
+      backendTlsPolicy: "llama",
+      certificate: "llama-tls",
+    });
   });
 
   it("truncates with a stable hash when too long, keeping the suffix", () => {

@@ -27,10 +27,28 @@ export type ChildNames = {
   pdb: string;
   pvc: string;
   scaledObject: string;
+  networkPolicy: string;
+  httpRoute: string;
+  securityPolicy: string;
+  backendTlsPolicy: string;
+  /** The cert-manager Certificate and the Secret it writes. */
+  certificate: string;
 };
 
 /** Names of every child of a ModelService (all derived from metadata.name only, so they never change). */
 export function childNames(name: string): ChildNames {
   const base = childName(name);
-  return { deployment: base, service: base, hpa: base, pdb: base, pvc: childName(name, "cache"), scaledObject: base };
+  return {
+    deployment: base,
+    service: base,
+    hpa: base,
+    pdb: base,
+    pvc: childName(name, "cache"),
+    scaledObject: base,
+    networkPolicy: base,
+    httpRoute: base,
+    securityPolicy: base,
+    backendTlsPolicy: base,
+    certificate: childName(name, "tls"),
+  };
 }

@@ -15,6 +15,7 @@ import type { OperatorConfig } from "../config/operator-config.ts";
 import { commonLabels } from "../model/labels.ts";
 import { ENGINE_CONTAINER } from "../model/resolved.ts";
 import type { RenderContext } from "./context.ts";
+import { engineSecurity } from "./engine-security.ts";
 
 export const HTTP_PORT_NAME = "http";
 export const STARTUP_PROBE_PERIOD_SECONDS = 10;
@@ -63,8 +64,9 @@ function gpuNodeRequirements(rc: RenderContext): V1NodeSelectorRequirement[] {
 }
 
 function probes(rc: RenderContext): Pick<V1Container, "startupProbe" | "readinessProbe" | "livenessProbe"> {
+  const scheme = engineSecurity(rc).https ? { scheme: "HTTPS" } : {};
   const handler = (path: string | undefined): V1Probe =>
-    path === undefined ? { tcpSocket: { port: HTTP_PORT_NAME } } : { httpGet: { path, port: HTTP_PORT_NAME } };
+    path === undefined ? { tcpSocket: { port: HTTP_PORT_NAME } } : { httpGet: { path, port: HTTP_PORT_NAME, ...scheme } };
   const { healthPath, livenessPath } = rc.engine;
   return {
     // The whole startup budget: loading a large model is not a failure until the budget is spent.
@@ -98,8 +100,9 @@ function engineContainer(rc: RenderContext, shm: boolean): V1Container {
     ...(Object.keys(requests).length ? { requests } : {}),
     ...(Object.keys(limits).length ? { limits } : {}),
   };
-  const env = mergeEnv(engine.env(engineCtx), parts.engineEnv, (spec.engine.env ?? []) as V1EnvVar[]);
-  const mounts: V1VolumeMount[] = [...parts.engineMounts];
+  const security = engineSecurity(rc);
+  const env = mergeEnv(engine.env(engineCtx), parts.engineEnv, security.env, (spec.engine.env ?? []) as V1EnvVar[]);
+  const mounts: V1VolumeMount[] = [...parts.engineMounts, ...security.mounts];
   if (shm) mounts.push({ name: "shm", mountPath: "/dev/shm" });
   const ports = [{ name: HTTP_PORT_NAME, containerPort: engineCtx.port, protocol: "TCP" }];
   if (engine.metricsPort !== undefined && engine.metricsPort !== engineCtx.port)
@@ -109,7 +112,7 @@ function engineContainer(rc: RenderContext, shm: boolean): V1Container {
     name: ENGINE_CONTAINER,
     image: rc.image,
     ...(command ? { command } : {}),
-    args: engine.args(engineCtx),
+    args: [...engine.args(engineCtx), ...security.args],
     ports,
     ...(env.length ? { env } : {}),
     ...(parts.engineEnvFrom.length ? { envFrom: parts.engineEnvFrom } : {}),
@@ -123,7 +126,7 @@ export function podTemplate(rc: RenderContext): V1PodTemplateSpec {
   const { spec, config } = rc;
   const scheduling = spec.scheduling ?? {};
   const shmSize = sharedMemorySize(spec, config);
-  const volumes: V1Volume[] = [...rc.parts.volumes];
+  const volumes: V1Volume[] = [...rc.parts.volumes, ...engineSecurity(rc).volumes];
   if (shmSize !== undefined) volumes.push({ name: "shm", emptyDir: { medium: "Memory", sizeLimit: shmSize } });
   const tolerations: V1Toleration[] = [];
   if (rc.gpuCount > 0) tolerations.push({ key: config.gpu.taintKey, operator: "Exists", effect: "NoSchedule" });

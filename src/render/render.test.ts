@@ -431,7 +431,7 @@ describe("children", () => {
   it("all carry the owner reference and common labels; selectors are the name label only", () => {
     const out = render(ms({ replicas: 2, cache: { size: "10Gi" } }), defaultOperatorConfig);
     const children = orderedChildren(out);
-    expect(children.map((c) => c.kind)).toEqual(["PersistentVolumeClaim", "Deployment", "Service", "PodDisruptionBudget"]);
+    expect(children.map((c) => c.kind)).toEqual(["NetworkPolicy", "PersistentVolumeClaim", "Deployment", "Service", "PodDisruptionBudget"]);
     for (const c of children) {
       expect(c.metadata?.ownerReferences).toEqual([
         { apiVersion: "modelservice.dev/v1alpha1", kind: "ModelService", name: "demo", uid: UID, controller: true, blockOwnerDeletion: true },
@@ -519,15 +519,24 @@ describe("children", () => {
 
   it("lists every child kind it may render, ScaledObject only with KEDA", () => {
     expect(CHILD_KINDS.map((k) => k.kind)).toEqual([
+      "NetworkPolicy",
+      "Certificate",
       "PersistentVolumeClaim",
       "Deployment",
       "Service",
       "HorizontalPodAutoscaler",
       "ScaledObject",
       "PodDisruptionBudget",
+      "SecurityPolicy",
+      "BackendTLSPolicy",
+      "HTTPRoute",
     ]);
     expect(childKinds(defaultOperatorConfig).map((k) => k.plural)).not.toContain("scaledobjects");
     expect(childKinds(kedaConfig).map((k) => k.plural)).toContain("scaledobjects");
+    // Add-on kinds (Gateway API, Envoy Gateway, cert-manager) are marked, and not watched for now.
+    expect(CHILD_KINDS.filter((k) => k.optional).map((k) => k.kind)).toEqual(["Certificate", "SecurityPolicy", "BackendTLSPolicy", "HTTPRoute"]);
+    expect(childKinds(kedaConfig).map((k) => k.kind)).toContain("NetworkPolicy");
+    expect(childKinds(kedaConfig).filter((k) => k.optional)).toEqual([]);
   });
 
   it("is deterministic and reports every problem at once", () => {

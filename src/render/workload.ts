@@ -54,7 +54,15 @@ export function service(rc: RenderContext): V1Service {
     spec: {
       type: rc.spec.service?.type ?? rc.config.defaults.serviceType,
       selector: selectorLabels(rc.name),
-      ports: [{ name: HTTP_PORT_NAME, port: rc.servicePort, targetPort: rc.engineCtx.port, protocol: "TCP", appProtocol: "http" }],
+      ports: [
+        {
+          name: HTTP_PORT_NAME,
+          port: rc.servicePort,
+          targetPort: rc.engineCtx.port,
+          protocol: "TCP",
+          appProtocol: rc.spec.tls && rc.engine.tls ? "https" : "http",
+        },
+      ],
     },
   };
 }

@@ -212,6 +212,7 @@ image: {digest: "sha256:${"a".repeat(64)}"}
       { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
       { apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], verbs: ["get", "list", "watch", "create", "patch", "delete"] },
       { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: ["get", "list", "watch", "create", "patch", "delete"] },
+      { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: ["get", "list", "watch", "create", "patch", "delete"] },
       { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
     ];
     const kedaRule: Rule = { apiGroups: ["keda.sh"], resources: ["scaledobjects"], verbs: ["get", "list", "watch", "create", "patch", "delete"] };

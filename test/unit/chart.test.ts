@@ -51,8 +51,10 @@ describe("Helm chart", () => {
     const schema = JSON.parse(read(`${CHART}/values.schema.json`)) as Json;
     const config = (schema.properties as Json).config as Json;
     const fromZod = z.toJSONSchema(operatorConfigSchema, { io: "input", reused: "inline" }) as Json;
-    // Compare the tree of property names (with required lists), down to the leaves.
-    const shape = (node: Json): unknown => {
+    const definitions = schema.definitions as Record<string, Json>;
+    // Compare the tree of property names (with required lists), down to the leaves; follow $refs.
+    const shape = (ref: Json): unknown => {
+      const node = typeof ref.$ref === "string" ? (definitions[ref.$ref.replace("#/definitions/", "")] ?? {}) : ref;
       const props = node.properties as Record<string, Json> | undefined;
       if (!props) return "leaf";
       return {

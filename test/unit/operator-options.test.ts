@@ -97,6 +97,16 @@ describe("parseOptions", () => {
     expect(e.message).toMatch(/defaults\.servicePort/);
     expect(fail(["--config", join(dir, "missing.yaml")]).message).toMatch(/cannot read/);
   });
+
+  it("reads the access section from a config file, keeping the default mode when only a selector is set", () => {
+    const dir = mkdtempSync(join(tmpdir(), "mso-opts-"));
+    const file = join(dir, "access.yaml");
+    writeFileSync(file, "access:\n  monitoringNamespaceSelector:\n    matchLabels:\n      kubernetes.io/metadata.name: monitoring\n");
+    const o = parseOptions(["--config", file], {});
+    expect(o.config.access).toEqual({ default: "Namespace", monitoringNamespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } });
+    writeFileSync(file, "access:\n  default: Everyone\n");
+    expect(fail(["--config", file]).message).toMatch(/access\.default/);
+  });
 });
 
 describe("helpers", () => {

@@ -1,5 +1,5 @@
 import type { V1EnvVar } from "@kubernetes/client-node";
-import type { EngineDef } from "./types.ts";
+import { type EngineDef, secretEnv } from "./types.ts";
 
 // Custom images get the model as environment variables (and their own args verbatim); with no
 // known health endpoint the probes are TCP checks on the port.
@@ -16,5 +16,9 @@ export const custom: EngineDef = {
     env.push({ name: "SERVED_MODEL_NAME", value: ctx.servedName }, { name: "PORT", value: String(ctx.port) });
     return env;
   },
+  // The image reads its key from the variable the user names (spec.access.apiKeyEnv, required by CEL).
+  apiKey: (ref, envName) => ({ env: envName ? [secretEnv(envName, ref)] : [], args: [] }),
+  // The certificate is mounted; the user passes the image's own TLS flags in spec.engine.args.
+  tls: { args: () => [] },
   check: () => [],
 };

@@ -2,7 +2,8 @@ import type { EngineDef } from "./types.ts";
 
 // The model is pulled by the model-download init container into a store shared with this
 // container (see model-source.ts), so the server starts with the model present and the pull shows
-// up as loading, not as a running-but-useless replica.
+// up as loading, not as a running-but-useless replica. Ollama has no API key and no TLS option, so
+// there is no `apiKey` or `tls`: the CRD rejects both for Ollama.
 export const ollama: EngineDef = {
   type: "Ollama",
   defaultPort: 11434,

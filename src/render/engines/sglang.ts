@@ -1,4 +1,4 @@
-import { checkCheckpointEngine, type EngineDef, opt } from "./types.ts";
+import { checkCheckpointEngine, type EngineDef, opt, secretEnv, sslFileArgs } from "./types.ts";
 
 // SGLang binds 127.0.0.1 by default and serves metrics only with --enable-metrics.
 export const sglang: EngineDef = {
@@ -23,5 +23,10 @@ export const sglang: EngineDef = {
     ...ctx.userArgs,
   ],
   env: () => [],
+  // SGLang takes the key only as --api-key; $(SGLANG_API_KEY) is expanded by the kubelet, so the pod spec
+  // holds a reference only. Its middleware exempts /health and /metrics (sglang/srt/utils add_api_key_middleware).
+  apiKey: (ref) => ({ env: [secretEnv("SGLANG_API_KEY", ref)], args: ["--api-key", "$(SGLANG_API_KEY)"] }),
+  // ServerArgs.ssl_keyfile / ssl_certfile, passed to uvicorn (sglang/srt/entrypoints/http_server.py); recent releases.
+  tls: { args: sslFileArgs },
   check: (ctx) => checkCheckpointEngine(ctx, "SGLang", "--model-path"),
 };

@@ -1,4 +1,4 @@
-import { checkCheckpointEngine, type EngineDef, opt } from "./types.ts";
+import { checkCheckpointEngine, type EngineDef, opt, secretEnv } from "./types.ts";
 
 // The TGI image's entrypoint is text-generation-launcher. Its options also read same-named env
 // vars, and Kubernetes sets HOSTNAME to the pod name, so the listen address is passed explicitly.
@@ -20,5 +20,9 @@ export const tgi: EngineDef = {
     ...ctx.userArgs,
   ],
   env: () => [],
+  // The launcher's --api-key is `#[clap(long, env)]`, so it reads API_KEY (launcher/src/main.rs); the router
+  // checks it on the generate and /v1 routes only, /health and /metrics stay open (router/src/server.rs).
+  // TGI has no TLS option: no `tls`.
+  apiKey: (ref) => ({ env: [secretEnv("API_KEY", ref)], args: [] }),
   check: (ctx) => checkCheckpointEngine(ctx, "TGI", "--model-id"),
 };

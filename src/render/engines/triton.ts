@@ -3,7 +3,8 @@ import { type EngineDef, hasFlag } from "./types.ts";
 const METRICS_PORT = 8002;
 
 // Triton serves a model repository (a directory of models with config.pbtxt); model names come
-// from the repository, so servedName does not apply.
+// from the repository, so servedName does not apply. Its HTTP endpoint has neither an API key nor TLS
+// (only gRPC has SSL options), so there is no `apiKey` or `tls`: the CRD rejects both for Triton.
 export const triton: EngineDef = {
   type: "Triton",
   defaultPort: 8000,

@@ -1,4 +1,4 @@
-import type { V1EnvVar } from "@kubernetes/client-node";
+import type { V1EnvVar, V1SecretKeySelector } from "@kubernetes/client-node";
 import type { EngineType } from "../../api/schema.ts";
 import type { Problem } from "../errors.ts";
 import type { ModelSource } from "../model-source.ts";
@@ -39,6 +39,14 @@ export type EngineDef = {
   /** Generated arguments followed by spec.engine.args. */
   args: (ctx: EngineContext) => string[];
   env: (ctx: EngineContext) => V1EnvVar[];
+  /**
+   * How the engine takes its API key, given as a Secret reference (never a value): env from the
+   * secretKeyRef, plus args that may name it as $(VAR) (Kubernetes expands it; the pod spec never
+   * holds the key). `envName` is spec.access.apiKeyEnv (Custom). Absent: the engine has no API key.
+   */
+  apiKey?: (ref: V1SecretKeySelector, envName: string | undefined) => { env: V1EnvVar[]; args: string[] };
+  /** How the engine serves HTTPS from tls.crt and tls.key in `certDir`. Absent: it cannot. */
+  tls?: { args: (certDir: string) => string[] };
   /** Combinations the CRD accepts but this engine cannot serve. */
   check: (ctx: EngineContext) => Problem[];
 };
@@ -61,3 +69,9 @@ export function checkCheckpointEngine(ctx: EngineContext, engine: string, modelF
   }
   return [];
 }
+
+/** The env var `name` read from the Secret key `ref`. */
+export const secretEnv = (name: string, ref: V1SecretKeySelector): V1EnvVar => ({ name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } });
+
+/** uvicorn-style flags (vLLM, SGLang) for the mounted certificate. */
+export const sslFileArgs = (certDir: string): string[] => ["--ssl-keyfile", `${certDir}/tls.key`, "--ssl-certfile", `${certDir}/tls.crt`];

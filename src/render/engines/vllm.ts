@@ -1,4 +1,4 @@
-import { checkCheckpointEngine, type EngineDef, opt } from "./types.ts";
+import { checkCheckpointEngine, type EngineDef, opt, secretEnv, sslFileArgs } from "./types.ts";
 
 // vllm/vllm-openai's entrypoint is `vllm serve`; flags only.
 export const vllm: EngineDef = {
@@ -18,5 +18,10 @@ export const vllm: EngineDef = {
     ...ctx.userArgs,
   ],
   env: () => [],
+  // VLLM_API_KEY is read when --api-key is absent (vllm/entrypoints/openai/api_server.py build_app); it guards
+  // the API routes only: /health and /metrics stay open (AuthenticationMiddleware), so the probes work.
+  apiKey: (ref) => ({ env: [secretEnv("VLLM_API_KEY", ref)], args: [] }),
+  // --ssl-keyfile / --ssl-certfile are vLLM's frontend args, passed to uvicorn (vllm/entrypoints/openai/cli_args.py).
+  tls: { args: sslFileArgs },
   check: (ctx) => checkCheckpointEngine(ctx, "vLLM", "--model"),
 };
