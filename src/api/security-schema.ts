@@ -23,7 +23,7 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const secretName = (what: string) => z.string().min(1).max(253).regex(DNS1123_SUBDOMAIN, `must be a ${what} name (DNS-1123 subdomain)`);
 
-const labelKey = z
+export const labelKey = z
   .string()
   .min(1)
   .max(317)
@@ -39,7 +39,7 @@ const EXISTS_OPERATORS = ["Exists", "DoesNotExist"] as const;
 export const labelSelectorSchema = z
   .object({
     matchLabels: z
-      .record(labelKey, labelValue)
+      .record(z.string().max(317), labelValue)
       .refine((m) => Object.keys(m).length <= 16, "must have at most 16 entries")
       .optional()
       .describe("Labels that must all match.")

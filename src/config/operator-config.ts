@@ -3,12 +3,16 @@
 // rendering children and never written into a ModelService's spec.
 import { z } from "zod";
 import { ENGINE_TYPES } from "../api/schema.ts";
-import { labelSelectorSchema } from "../api/security-schema.ts";
+import { labelKey, labelSelectorSchema } from "../api/security-schema.ts";
 
 const image = z.string().min(1).max(512);
 
-// The CRD checks this rule with CEL; the config file has no API server in front, so zod checks it.
+// The CRD checks these rules with CEL; the config file has no API server in front, so zod checks them.
 const configSelector = labelSelectorSchema.superRefine((sel, ctx) => {
+  for (const k of Object.keys(sel.matchLabels ?? {})) {
+    const r = labelKey.safeParse(k);
+    if (!r.success) ctx.addIssue({ code: "custom", path: ["matchLabels", k], message: r.error.issues[0]?.message ?? "must be a label key" });
+  }
   for (const [i, e] of (sel.matchExpressions ?? []).entries()) {
     const exists = e.operator === "Exists" || e.operator === "DoesNotExist";
     if (exists === (e.values?.length ?? 0) > 0) {

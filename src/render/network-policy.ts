@@ -4,8 +4,8 @@
 // serving port, monitoring can reach the API too (the engine's key still applies there).
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { LabelSelector } from "../api/security-schema.ts";
-import type { RenderContext } from "./context.ts";
 import { selectorLabels } from "../model/labels.ts";
+import type { RenderContext } from "./context.ts";
 import { childMeta } from "./meta.ts";
 
 // Our own types: client-node's models name the field `_from` and only fix it in their serialiser,
