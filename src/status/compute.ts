@@ -44,6 +44,7 @@ import type { OperatorConfig } from "../config/operator-config.ts";
 import { NAME_LABEL, SPEC_GENERATION_ANNOTATION } from "../render/labels.ts";
 import { gpuResourceName, startupBudgetSeconds } from "../render/pod.ts";
 import { desiredReplicas } from "../render/workload.ts";
+import { ownedByDeployment } from "./cached.ts";
 import { formatDuration, formatElapsed, plural, quote, rfc3339, truncate } from "./format.ts";
 import {
   DOWNLOAD_CONTAINER,
@@ -65,9 +66,9 @@ export interface ObservedState {
   now: Date;
   /** undefined: not created yet. */
   deployment?: V1Deployment;
-  /** Owned by that Deployment. */
+  /** Candidates (e.g. label modelservice.dev/name=<name>); only those the Deployment controls (by uid) count. */
   replicaSets: V1ReplicaSet[];
-  /** Label modelservice.dev/name=<name>, same namespace. */
+  /** Candidates, same namespace; only those controlled by one of those ReplicaSets (by uid) count. */
   pods: V1Pod[];
   /** Optional extra signal (probe kills, cluster autoscaler scale-ups); may be empty. */
   events?: CoreV1Event[];
@@ -450,8 +451,9 @@ export function computeStatus(o: ObservedState): StatusResult {
   };
 
   const byName = (a: V1Pod, b: V1Pod) => (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? "");
-  const live = o.pods.filter(isLivePod).sort(byName);
-  const { newRs, current, old } = splitByRevision(dep, o.replicaSets, live);
+  const owned = ownedByDeployment(dep, o.replicaSets, o.pods);
+  const live = owned.pods.filter(isLivePod).sort(byName);
+  const { newRs, current, old } = splitByRevision(dep, owned.replicaSets, live);
   const events = o.events ?? [];
   const podCtx = (pod: V1Pod): PodContext => ({
     now,
