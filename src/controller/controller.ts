@@ -13,6 +13,7 @@ import { runWorkers, WorkQueue } from "../kube/workqueue.ts";
 import { MANAGED_BY, NAME_LABEL } from "../model/labels.ts";
 import { childKinds } from "../render/index.ts";
 import type { OperatorMetrics } from "../server/metrics.ts";
+import { trimPod, trimReplicaSet } from "../status/cached.ts";
 import { type ChildKind, keyOf, MANAGED_BY_LABEL, ownerKey } from "./keys.ts";
 import { type ChildCache, readyReason, reconcile } from "./reconcile.ts";
 
@@ -74,8 +75,15 @@ export class Controller {
         labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}`,
       }),
     }));
-    this.replicaSets = new Informer<V1ReplicaSet>({ ...common("replicasets"), apiVersion: "apps/v1", plural: "replicasets", labelSelector: NAMED_SELECTOR });
-    this.pods = new Informer<V1Pod>({ ...common("pods"), apiVersion: "v1", plural: "pods", labelSelector: NAMED_SELECTOR });
+    // Labels can be set by anyone: cache only ReplicaSets and pods a controller made, trimmed (status/cached.ts).
+    this.replicaSets = new Informer<V1ReplicaSet>({
+      ...common("replicasets"),
+      apiVersion: "apps/v1",
+      plural: "replicasets",
+      labelSelector: NAMED_SELECTOR,
+      transform: trimReplicaSet,
+    });
+    this.pods = new Informer<V1Pod>({ ...common("pods"), apiVersion: "v1", plural: "pods", labelSelector: NAMED_SELECTOR, transform: trimPod });
 
     this.modelServices.onEvent((_type, obj) => {
       if (obj.metadata?.name) this.enqueue(keyOf(obj.metadata.namespace, obj.metadata.name));

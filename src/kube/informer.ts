@@ -36,6 +36,12 @@ export interface InformerOptions {
   pageSize?: number;
   /** drop metadata.managedFields before caching (default true) */
   stripManagedFields?: boolean;
+  /**
+   * Applied to every listed and watched object (after apiVersion/kind are filled in): returns what
+   * to cache — typically a trimmed copy — or undefined to not cache it at all. An object that
+   * stops passing is removed from the cache (a DELETED event), as if it had been deleted.
+   */
+  transform?: (obj: KubernetesObject) => KubernetesObject | undefined;
   logger: Logger;
   /** metrics hook, called with "gone" | "error" | "stall" | "relist" (periodic) */
   onRestart?: (reason: string) => void;
@@ -139,13 +145,14 @@ export class Informer<T extends KubernetesObject> {
     }
   }
 
-  private prepare(raw: unknown): T {
+  /** The object as cached, or undefined when the transform rejects it. */
+  private prepare(raw: unknown): T | undefined {
     const obj = raw as T;
     if (this.opts.stripManagedFields !== false && obj.metadata?.managedFields) delete obj.metadata.managedFields;
     // List items of built-in kinds come without apiVersion/kind; make the cache uniform.
     if (!obj.apiVersion) obj.apiVersion = this.opts.apiVersion;
     if (!obj.kind && this.kind) obj.kind = this.kind;
-    return obj;
+    return this.opts.transform ? (this.opts.transform(obj) as T | undefined) : obj;
   }
 
   private put(obj: T): T | undefined {
@@ -185,7 +192,8 @@ export class Informer<T extends KubernetesObject> {
 
   /** Lists the scope (all pages), replaces its part of the cache, fires the differences; returns the list's resourceVersion. */
   private async relist(scope: string | undefined): Promise<string> {
-    const items: unknown[] = [];
+    // Prepared page by page, so a large list's raw objects can be freed before the next page.
+    const items: T[] = [];
     let cont: string | undefined;
     let rv = "";
     for (;;) {
@@ -207,7 +215,10 @@ export class Informer<T extends KubernetesObject> {
         throw err;
       }
       if (page.kind?.endsWith("List")) this.kind = page.kind.slice(0, -4);
-      for (const it of page.items ?? []) items.push(it);
+      for (const it of page.items ?? []) {
+        const obj = this.prepare(it);
+        if (obj) items.push(obj);
+      }
       rv = page.metadata?.resourceVersion ?? rv;
       cont = page.metadata?.continue || undefined;
       if (!cont) break;
@@ -219,8 +230,8 @@ export class Informer<T extends KubernetesObject> {
     let added = 0;
     let modified = 0;
     let deleted = 0;
-    for (const raw of items) {
-      const obj = this.prepare(raw);
+    // Objects the transform rejected are not in `items`: if they were cached, they are removed below.
+    for (const obj of items) {
       const key = `${obj.metadata?.namespace ?? ""}/${obj.metadata?.name ?? ""}`;
       const old = before.get(key);
       before.delete(key);
@@ -381,6 +392,12 @@ export class Informer<T extends KubernetesObject> {
         if (!obj?.metadata) continue;
         if (objRv) st.rv = objRv;
         const o = this.prepare(obj);
+        if (!o) {
+          // Rejected by the transform: if an earlier version was cached, it no longer is.
+          const old = this.remove(obj.metadata.namespace ?? "", obj.metadata.name ?? "");
+          if (old) this.emit("DELETED", old, old);
+          continue;
+        }
         if (type === "ADDED" || type === "MODIFIED") {
           const old = this.put(o);
           if (old) this.emit("MODIFIED", o, old);

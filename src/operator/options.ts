@@ -7,6 +7,8 @@ import { defaultOperatorConfig, type OperatorConfig } from "../config/operator-c
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export const METRICS_AUTH = ["kubernetes", "none"] as const;
+export type MetricsAuth = (typeof METRICS_AUTH)[number];
 
 export type OperatorOptions = {
   kubeconfig?: string;
@@ -22,6 +24,8 @@ export type OperatorOptions = {
   httpHost: string;
   /** 0 picks a free port (tests). */
   httpPort: number;
+  /** Who may read /metrics: "kubernetes" = TokenReview + SubjectAccessReview (get /metrics); "none" = anyone. */
+  metricsAuth: MetricsAuth;
   logLevel: LogLevel;
   workers: number;
   resyncPeriodMs: number;
@@ -38,6 +42,7 @@ export const DEFAULT_OPTIONS: OperatorOptions = {
   retryPeriodMs: 2_000,
   httpHost: "0.0.0.0",
   httpPort: 8080,
+  metricsAuth: "none",
   logLevel: "info",
   workers: 4,
   resyncPeriodMs: 10 * 60_000,
@@ -66,6 +71,8 @@ flags (environment variable in brackets):
   --renew-deadline DURATION         default 10s
   --retry-period DURATION           default 2s
   --http-addr HOST:PORT             /metrics, /healthz, /readyz [MSO_HTTP_ADDR]; default 0.0.0.0:8080 (:0 = any port)
+  --metrics-auth kubernetes|none    who may read /metrics [MSO_METRICS_AUTH]: kubernetes = a bearer token that
+                                    RBAC allows "get" on /metrics (TokenReview + SubjectAccessReview); default none
   --log-level LEVEL                 fatal|error|warn|info|debug|trace|silent [MSO_LOG_LEVEL]; default info
   --workers N                       concurrent reconciles [MSO_WORKERS]; default 4
   --config FILE                     operator config YAML, merged over the defaults [MSO_CONFIG]
@@ -96,6 +103,7 @@ const STRING_FLAGS = [
   "renew-deadline",
   "retry-period",
   "http-addr",
+  "metrics-auth",
   "log-level",
   "workers",
   "config",
@@ -222,6 +230,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     o.httpHost = a.host;
     o.httpPort = a.port;
   }
+
+  const metricsAuth = pick(flags, env, "metrics-auth", "MSO_METRICS_AUTH");
+  if (metricsAuth) o.metricsAuth = check(metricsAuth, z.enum(METRICS_AUTH, { message: `must be one of ${METRICS_AUTH.join(", ")}` }));
 
   const level = pick(flags, env, "log-level", "MSO_LOG_LEVEL");
   if (level) o.logLevel = check(level, z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(", ")}` }));

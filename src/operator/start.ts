@@ -8,6 +8,7 @@ import { KubeClient, loadKubeConfig } from "../kube/client.ts";
 import { EventRecorder } from "../kube/events.ts";
 import { LeaderElector } from "../kube/leader-election.ts";
 import { createMetrics, type OperatorMetrics } from "../server/metrics.ts";
+import { kubernetesMetricsAuth } from "../server/metrics-auth.ts";
 import { startHttpServer } from "../server/server.ts";
 import { DEFAULT_OPTIONS, type OperatorOptions } from "./options.ts";
 
@@ -62,6 +63,7 @@ export async function startOperator(input: StartOptions = {}): Promise<RunningOp
     port: o.httpPort,
     registry: metrics.registry,
     ready: () => controller.hasSynced() || "caches not synced",
+    ...(o.metricsAuth === "kubernetes" ? { authorizeMetrics: kubernetesMetricsAuth({ client, logger: logger.child({ component: "metrics-auth" }) }) } : {}),
   });
   metrics.setLeader(() => leading);
   logger.info({ port: http.port, namespaces: o.namespaces ?? "all", leaderElect: o.leaderElect }, "starting");

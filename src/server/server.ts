@@ -4,10 +4,18 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
+import type { MetricsAuthorizer } from "./metrics-auth.ts";
 
 export type HttpServer = { server: Server; port: number; host: string; close(): Promise<void> };
 
-export async function startHttpServer(opts: { host: string; port: number; registry: Registry; ready: () => boolean | string }): Promise<HttpServer> {
+export async function startHttpServer(opts: {
+  host: string;
+  port: number;
+  registry: Registry;
+  ready: () => boolean | string;
+  /** When set, /metrics answers only requests it allows (the probes stay open for the kubelet). */
+  authorizeMetrics?: MetricsAuthorizer;
+}): Promise<HttpServer> {
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (req.method !== "GET" && req.method !== "HEAD") {
@@ -25,10 +33,17 @@ export async function startHttpServer(opts: { host: string; port: number; regist
       return;
     }
     if (path === "/metrics") {
-      opts.registry.metrics().then(
-        (body) => res.writeHead(200, { "content-type": opts.registry.contentType }).end(body),
-        (err: Error) => res.writeHead(500, { "content-type": "text/plain" }).end(`${err.message}\n`),
-      );
+      const allowed = opts.authorizeMetrics ? opts.authorizeMetrics(req.headers.authorization) : Promise.resolve({ status: 200 as const });
+      allowed
+        .then(async (d) => {
+          if (d.status !== 200) {
+            res.writeHead(d.status, { "content-type": "text/plain", ...(d.status === 401 ? { "www-authenticate": "Bearer" } : {}) }).end(`${d.message}\n`);
+            return;
+          }
+          const body = await opts.registry.metrics();
+          res.writeHead(200, { "content-type": opts.registry.contentType }).end(body);
+        })
+        .catch((err: Error) => res.writeHead(500, { "content-type": "text/plain" }).end(`${err.message}\n`));
       return;
     }
     res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");

@@ -44,6 +44,7 @@ import type { CoreV1Event, V1Deployment, V1Pod, V1ReplicaSet } from "@kubernetes
 import type { Condition, Failure, ModelService, ModelServiceStatus } from "../api/types.ts";
 import type { OperatorConfig } from "../config/operator-config.ts";
 import { resolve } from "../model/resolved.ts";
+import { ownedByDeployment } from "./cached.ts";
 import { formatDuration, rfc3339, truncate } from "./format.ts";
 import { containerLabel, diagnosePod, type FailureCandidate, failureCandidates, isLivePod, isPodReady, type PodContext, type PodDiagnosis } from "./pods.ts";
 import { REASONS } from "./reasons.ts";
@@ -56,9 +57,9 @@ export interface ObservedState {
   now: Date;
   /** undefined: not created yet. */
   deployment?: V1Deployment;
-  /** Owned by that Deployment. */
+  /** Candidates (e.g. label modelservice.dev/name=<name>); only those the Deployment controls (by uid) count. */
   replicaSets: V1ReplicaSet[];
-  /** Label modelservice.dev/name=<name>, same namespace. */
+  /** Candidates, same namespace; only those controlled by one of those ReplicaSets (by uid) count. */
   pods: V1Pod[];
   /** Optional extra signal (probe kills, cluster autoscaler scale-ups); may be empty. */
   events?: CoreV1Event[];
@@ -163,8 +164,9 @@ export function computeStatus(o: ObservedState): StatusResult {
   const budgetMs = r.startupBudgetSeconds * 1000;
 
   const byName = (a: V1Pod, b: V1Pod) => (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? "");
-  const live = o.pods.filter(isLivePod).sort(byName);
-  const { newRs, current, old } = splitByRevision(dep, o.replicaSets, live);
+  const owned = ownedByDeployment(dep, o.replicaSets, o.pods);
+  const live = owned.pods.filter(isLivePod).sort(byName);
+  const { newRs, current, old } = splitByRevision(dep, owned.replicaSets, live);
   const events = o.events ?? [];
   const podCtx = (pod: V1Pod): PodContext => ({
     now,

@@ -78,6 +78,7 @@ export function deployment(
     metadata: {
       name: NAME,
       namespace: NS,
+      uid: "d-uid",
       generation,
       annotations: { "deployment.kubernetes.io/revision": String(o.revision ?? 1), ...o.annotations },
     },
@@ -120,6 +121,7 @@ export function replicaSet(rev: number, o: { replicas?: number; failure?: string
     metadata: {
       name: rsName(rev),
       namespace: NS,
+      uid: `rs-${rev}`,
       labels: { "modelservice.dev/name": NAME, "pod-template-hash": hash(rev) },
       annotations: { "deployment.kubernetes.io/revision": String(rev) },
       ownerReferences: [{ apiVersion: "apps/v1", kind: "Deployment", name: NAME, uid: "d-uid", controller: true }],

@@ -54,6 +54,15 @@ async function template(...sets: string[]): Promise<K8sObject[]> {
   return objects(r.stdout);
 }
 
+const CLUSTER_SCOPED = new Set([
+  "CustomResourceDefinition",
+  "Namespace",
+  "ClusterRole",
+  "ClusterRoleBinding",
+  "ValidatingAdmissionPolicy",
+  "ValidatingAdmissionPolicyBinding",
+]);
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
@@ -132,13 +141,22 @@ describe("dist/install.yaml", () => {
     const at = (kind: string) => objs.findIndex((o) => o.kind === kind);
     expect(at("ClusterRole")).toBeLessThan(at("Deployment"));
     expect(at("ClusterRoleBinding")).toBeLessThan(at("Deployment"));
-    for (const o of objs.slice(2)) if (!o.kind.startsWith("Cluster")) expect(o.metadata.namespace).toBe(INSTALL_NAMESPACE);
+    for (const o of objs.slice(2)) if (!CLUSTER_SCOPED.has(o.kind)) expect(o.metadata.namespace).toBe(INSTALL_NAMESPACE);
+    // The admission policies that hold the operator's ServiceAccount to ModelService children.
+    const policies = objs.filter((o) => o.kind === "ValidatingAdmissionPolicy") as (K8sObject & { spec: { matchConditions: { expression: string }[] } })[];
+    expect(policies.map((p) => p.metadata.name).sort()).toEqual(["modelservice-operator-model-pods", "modelservice-operator-owned-children"]);
+    for (const p of policies) {
+      expect(p.spec.matchConditions[0]?.expression).toBe(`request.userInfo.username == 'system:serviceaccount:${INSTALL_NAMESPACE}:modelservice-operator'`);
+    }
+    expect(objs.filter((o) => o.kind === "ValidatingAdmissionPolicyBinding")).toHaveLength(2);
   });
 
   describe("applied with kubectl", () => {
     afterAll(async () => {
       // Everything but the CRD (other tests use it; deleting it would delete their ModelServices).
-      const cluster = objects(readFileSync(INSTALL_PATH, "utf8")).filter((o) => o.kind === "ClusterRole" || o.kind === "ClusterRoleBinding");
+      const cluster = objects(readFileSync(INSTALL_PATH, "utf8")).filter(
+        (o) => CLUSTER_SCOPED.has(o.kind) && o.kind !== "CustomResourceDefinition" && o.kind !== "Namespace",
+      );
       for (const o of cluster) await run(kubectl, ["delete", o.kind.toLowerCase(), o.metadata.name, "--ignore-not-found"]);
       // Waits, so that a second run against the same cluster (MSO_KUBECONFIG) can create it again.
       await deleteNamespace(INSTALL_NAMESPACE, true);
@@ -187,6 +205,8 @@ image: {digest: "sha256:${"a".repeat(64)}"}
     ["config.gpu.resourceName=gpu", "/config/gpu/resourceName"],
     ["config.defaults.startupTimeoutSeconds=5", "/config/defaults/startupTimeoutSeconds"],
     ["image.digest=latest", "/image/digest"],
+    ["metricsAuth=rbac", "/metricsAuth"],
+    ["admissionPolicy.enabled=yes", "/admissionPolicy/enabled"],
     ["replica=2", "replica"],
   ])("rejects %s, naming %s", async (set, where) => {
     const r = await run(helm, ["template", "t", CHART_DIR, "--kube-version", "1.36.0", "--set", set]);
@@ -239,7 +259,7 @@ image: {digest: "sha256:${"a".repeat(64)}"}
       const rs = roles(objs);
       expect(rs.filter((r) => r.kind === "Role")).toEqual([]);
       expect(rs.find((r) => r.metadata.name === "t-modelservice-operator")?.rules).toEqual(operatorRules);
-      expect(objs.find((o) => o.kind === "ClusterRoleBinding")).toMatchObject({
+      expect(objs.find((o) => o.kind === "ClusterRoleBinding" && o.metadata.name === "t-modelservice-operator")).toMatchObject({
         roleRef: { kind: "ClusterRole", name: "t-modelservice-operator" },
         subjects: [{ kind: "ServiceAccount", name: "t-modelservice-operator", namespace: "mso-t" }],
       });
@@ -258,6 +278,45 @@ image: {digest: "sha256:${"a".repeat(64)}"}
       expect(objs.filter((o) => o.kind === "RoleBinding").map((o) => o.metadata.namespace)).toEqual(["mso-t", "team-a", "team-b"]);
       const deployment = objs.find((o) => o.kind === "Deployment") as K8sObject & { spec: { template: { spec: { containers: { args: string[] }[] } } } };
       expect(deployment.spec.template.spec.containers[0]?.args).toEqual(expect.arrayContaining(["--leader-elect=true", "--namespaces=team-a,team-b"]));
+    });
+  });
+
+  describe("metrics authentication and the admission policy", () => {
+    type Args = K8sObject & { spec: { template: { spec: { containers: { args: string[] }[] } } } };
+    const args = (objs: K8sObject[]) => (objs.find((o) => o.kind === "Deployment") as Args).spec.template.spec.containers[0]?.args;
+
+    it("by default: --metrics-auth=kubernetes, the review rights it needs, a metrics-reader role, and the policies", async () => {
+      const objs = await template("serviceMonitor.enabled=true");
+      expect(args(objs)).toContain("--metrics-auth=kubernetes");
+      const byName = (name: string) => objs.find((o) => o.metadata.name === name) as K8sObject & { rules: Rule[] & { nonResourceURLs?: string[] }[] };
+      expect(byName("t-modelservice-operator-metrics-auth")).toMatchObject({
+        kind: "ClusterRole",
+        rules: [
+          { apiGroups: ["authentication.k8s.io"], resources: ["tokenreviews"], verbs: ["create"] },
+          { apiGroups: ["authorization.k8s.io"], resources: ["subjectaccessreviews"], verbs: ["create"] },
+        ],
+      });
+      expect(objs.find((o) => o.kind === "ClusterRoleBinding" && o.metadata.name === "t-modelservice-operator-metrics-auth")).toMatchObject({
+        subjects: [{ kind: "ServiceAccount", name: "t-modelservice-operator", namespace: "mso-t" }],
+      });
+      expect(byName("t-modelservice-operator-metrics-reader").rules).toEqual([{ nonResourceURLs: ["/metrics"], verbs: ["get"] }]);
+      const sm = objs.find((o) => o.kind === "ServiceMonitor") as K8sObject & { spec: { endpoints: Record<string, unknown>[] } };
+      expect(sm.spec.endpoints[0]).toMatchObject({ path: "/metrics", bearerTokenFile: "/var/run/secrets/kubernetes.io/serviceaccount/token" });
+      expect(objs.filter((o) => o.kind.startsWith("ValidatingAdmissionPolicy")).map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+        "ValidatingAdmissionPolicy/t-modelservice-operator-owned-children",
+        "ValidatingAdmissionPolicy/t-modelservice-operator-model-pods",
+        "ValidatingAdmissionPolicyBinding/t-modelservice-operator-owned-children",
+        "ValidatingAdmissionPolicyBinding/t-modelservice-operator-model-pods",
+      ]);
+    });
+
+    it("metricsAuth=none and admissionPolicy.enabled=false turn them off", async () => {
+      const objs = await template("metricsAuth=none", "admissionPolicy.enabled=false", "serviceMonitor.enabled=true");
+      expect(args(objs)).toContain("--metrics-auth=none");
+      expect(objs.map((o) => o.metadata.name)).not.toContain("t-modelservice-operator-metrics-auth");
+      expect(objs.filter((o) => o.kind.startsWith("ValidatingAdmissionPolicy"))).toEqual([]);
+      const sm = objs.find((o) => o.kind === "ServiceMonitor") as K8sObject & { spec: { endpoints: Record<string, unknown>[] } };
+      expect(sm.spec.endpoints[0]).not.toHaveProperty("bearerTokenFile");
     });
   });
 

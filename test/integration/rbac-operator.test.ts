@@ -94,7 +94,9 @@ describe.each<Mode>(["cluster-wide", "watchNamespaces"])("the operator as the ch
   // Other 403s are not RBAC: cluster-wide, the operator also sees ModelServices of other tests'
   // namespaces being deleted, where writes get "unable to create new content in namespace X
   // because it is being terminated".
-  const rbacRefusals = () => logs.filter((l) => /forbidden: User|cannot \w+ resource/.test(l)).map((l) => l.slice(0, 600));
+  // The chart's ValidatingAdmissionPolicies (on by default) apply to this identity too: a denial
+  // reads "... is forbidden: ValidatingAdmissionPolicy '...' with binding '...' denied request".
+  const rbacRefusals = () => logs.filter((l) => /forbidden: User|cannot \w+ resource|ValidatingAdmissionPolicy/.test(l)).map((l) => l.slice(0, 600));
 
   beforeAll(async () => {
     admin = testClient();
@@ -225,6 +227,76 @@ describe.each<Mode>(["cluster-wide", "watchNamespaces"])("the operator as the ch
     expect(lease?.spec?.holderIdentity ?? "").toBe("");
     expect(rbacRefusals()).toEqual([]);
     expect(logs.filter((l) => /could not release/.test(l))).toEqual([]);
+  });
+
+  it("is held by the chart's admission policy to objects a ModelService controls, with safe pods", async () => {
+    const owner = {
+      apiVersion: "modelservice.dev/v1alpha1",
+      kind: "ModelService",
+      name: "rbac",
+      uid: "4c3d2b1a-0000-4000-8000-000000000001",
+      controller: true,
+    };
+    const deployment = (ns: string, o: { owned?: boolean; pod?: Record<string, unknown> } = {}) => ({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "vap-probe", namespace: ns, ...(o.owned ? { ownerReferences: [owner] } : {}) },
+      spec: {
+        selector: { matchLabels: { a: "b" } },
+        template: { metadata: { labels: { a: "b" } }, spec: { automountServiceAccountToken: false, containers: [{ name: "c", image: "x" }], ...o.pod } },
+      },
+    });
+    // dryRun: admission runs in full, nothing is stored.
+    const create = (c: KubeClient, apiVersion: string, plural: string, ns: string, body: unknown) =>
+      c.request("POST", resourcePath({ apiVersion, plural, namespace: ns }), { body, query: { dryRun: "All" } });
+    const refusal = (p: Promise<unknown>) =>
+      p.then(
+        () => "allowed",
+        (e: { status?: number; message?: string }) => `${e.status}: ${e.message}`,
+      );
+    const OWNED = "may only create or update objects a ModelService controls";
+    const target = mode === "cluster-wide" ? "kube-system" : watched;
+    // A policy is enforced once the API server has seen it (about a second after the install).
+    const first = await waitFor(
+      "the policy to refuse a Deployment without an owner",
+      async () => {
+        const r = await refusal(create(sa, "apps/v1", "deployments", target, deployment(target)));
+        return r.includes(OWNED) ? r : undefined;
+      },
+      15_000,
+      250,
+    );
+    expect(first).toMatch(new RegExp(`^403: .*ValidatingAdmissionPolicy '${fullname}-owned-children'`));
+    expect(
+      await refusal(create(sa, "v1", "services", watched, { apiVersion: "v1", kind: "Service", metadata: { name: "vap" }, spec: { ports: [{ port: 80 }] } })),
+    ).toContain(OWNED);
+    const pods: [string, Record<string, unknown>][] = [
+      ["a ServiceAccount", { serviceAccountName: "builder" }],
+      ["a ServiceAccount token", { automountServiceAccountToken: true }],
+      ["the host network", { hostNetwork: true }],
+      ["the host PID namespace", { hostPID: true }],
+      ["a privileged container", { containers: [{ name: "c", image: "x", securityContext: { privileged: true } }] }],
+      ["a privileged init container", { initContainers: [{ name: "i", image: "x", securityContext: { privileged: true } }] }],
+      ["a hostPath volume", { volumes: [{ name: "h", hostPath: { path: "/" } }] }],
+    ];
+    for (const [what, pod] of pods) {
+      expect(await refusal(create(sa, "apps/v1", "deployments", watched, deployment(watched, { owned: true, pod }))), what).toMatch(
+        new RegExp(`^403: .*ValidatingAdmissionPolicy '${fullname}-model-pods'`),
+      );
+    }
+    // Allowed: an owned Deployment with a safe pod, the operator's Events, and other users' objects.
+    expect(await refusal(create(sa, "apps/v1", "deployments", watched, deployment(watched, { owned: true })))).toBe("allowed");
+    const event = {
+      apiVersion: "v1",
+      kind: "Event",
+      metadata: { name: "vap.1" },
+      involvedObject: { kind: "ModelService", name: "rbac", namespace: watched },
+      reason: "Probe",
+      message: "m",
+      type: "Normal",
+    };
+    expect(await refusal(create(sa, "v1", "events", watched, event))).toBe("allowed");
+    expect(await refusal(create(admin, "apps/v1", "deployments", watched, deployment(watched, { pod: { hostNetwork: true } })))).toBe("allowed");
   });
 
   it("is refused (403) everything outside its rules", async () => {

@@ -84,7 +84,9 @@ function setup(
         return structuredClone(obj);
       }
       if (method === "PATCH") {
-        const obj = body as KubernetesObject;
+        // Like the API server: an object keeps the uid it got when it was created.
+        const obj = { ...(body as KubernetesObject) };
+        obj.metadata = { ...obj.metadata, uid: server.get(path)?.metadata?.uid ?? `uid-${path}` };
         server.set(path, obj);
         caches.get(obj.kind as string)?.put(obj);
         return obj;
@@ -272,10 +274,29 @@ describe("reconcile", () => {
       },
     };
     const t = setup(SPEC, { status });
+    // The Deployment's ReplicaSet and its pod (status counts only pods of our Deployment's ReplicaSets).
+    const deploymentUid = "uid-/apis/apps/v1/namespaces/ns/deployments/m";
+    (t.ctx.replicaSets as MapCache<KubernetesObject>).put({
+      apiVersion: "apps/v1",
+      kind: "ReplicaSet",
+      metadata: {
+        name: "m-5d8f",
+        namespace: "ns",
+        uid: "uid-rs",
+        labels: { "modelservice.dev/name": "m" },
+        ownerReferences: [{ apiVersion: "apps/v1", kind: "Deployment", name: "m", uid: deploymentUid, controller: true }],
+      },
+    } as KubernetesObject);
     (t.ctx.pods as MapCache<KubernetesObject>).put({
       apiVersion: "v1",
       kind: "Pod",
-      metadata: { name: "m-abc", namespace: "ns", labels: { "modelservice.dev/name": "m" }, creationTimestamp: "2026-11-28T09:59:00Z" as unknown as Date },
+      metadata: {
+        name: "m-abc",
+        namespace: "ns",
+        labels: { "modelservice.dev/name": "m" },
+        ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: "m-5d8f", uid: "uid-rs", controller: true }],
+        creationTimestamp: "2026-11-28T09:59:00Z" as unknown as Date,
+      },
       spec: { nodeName: "gpu-node-1", containers: [{ name: "engine", image: "x" }] },
       status: {
         phase: "Pending",

@@ -33,6 +33,13 @@ describe("parseOptions", () => {
     expect(o.config).toEqual(defaultOperatorConfig);
   });
 
+  it("protects /metrics only when asked: --metrics-auth kubernetes|none (MSO_METRICS_AUTH)", () => {
+    expect(parseOptions([], {}).metricsAuth).toBe("none");
+    expect(parseOptions(["--metrics-auth=kubernetes"], {}).metricsAuth).toBe("kubernetes");
+    expect(parseOptions([], { MSO_METRICS_AUTH: "kubernetes" }).metricsAuth).toBe("kubernetes");
+    expect(fail(["--metrics-auth", "rbac"]).message).toBe('--metrics-auth: invalid value "rbac": must be one of kubernetes, none');
+  });
+
   it("reads flags in both --flag=value and --flag value form", () => {
     const o = parseOptions(
       ["--namespaces", "a,b", "--leader-elect=true", "--http-addr=:0", "--workers", "2", "--resync-period=30s", "--log-level", "debug"],
