@@ -24,8 +24,10 @@ describe("CRD", () => {
     expect(fileText === renderCrdYaml(), `${CRD_PATH} is out of date: run \`npm run generate\` and commit the result`).toBe(true);
   });
 
-  it("stays small enough for client-side kubectl apply (< 100 KiB)", () => {
-    expect(Buffer.byteLength(fileText)).toBeLessThan(100 * 1024);
+  // kubectl's client-side apply keeps the object as compact JSON in an annotation (all annotations
+  // together at most 256 KiB); the YAML's indentation is not part of it.
+  it("stays small enough for client-side kubectl apply (< 100 KiB as JSON)", () => {
+    expect(Buffer.byteLength(JSON.stringify(crd))).toBeLessThan(100 * 1024);
   });
 
   it("describes every property, so kubectl explain teaches the API", () => {

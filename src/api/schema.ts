@@ -7,6 +7,7 @@
 // Each rule has valid and invalid cases in test/support/rule-cases.ts. No defaults live here:
 // defaults that depend on the operator's config are applied when rendering, never written into spec.
 import { z } from "zod";
+import { affinitySchema, BOUNDS, behaviorSchema, envVarSourceSchema, metricSpecSchema, tolerationSchema } from "./pod-schema.ts";
 import { accessSchema, exposeSchema, SECURITY_RULES, tlsSchema } from "./security-schema.ts";
 
 export const GROUP = "modelservice.dev";
@@ -34,7 +35,6 @@ type CelRule = { rule: string; message: string; fieldPath?: string; reason?: str
 const cel = (...rules: CelRule[]) => ({ "x-kubernetes-validations": rules });
 // An int-or-string's integer branch loses `minimum` in a structural schema; CEL keeps it.
 const NON_NEGATIVE: CelRule = { rule: "type(self) != int || self >= 0", message: "must not be negative" };
-const preserveUnknown = { "x-kubernetes-preserve-unknown-fields": true } as const;
 
 /** CEL: whether an int-or-percent is zero. Kubernetes reads "0%", "00%" and "000%" as 0 too. */
 const isZero = (v: string) => `(type(${v}) == int ? ${v} == 0 : ${v}.matches('^0+%?$'))`;
@@ -56,9 +56,6 @@ const intOrPercent = (description: string, ...rules: CelRule[]) =>
     ])
     .describe(description)
     .meta({ "x-kubernetes-int-or-string": true, ...cel(NON_NEGATIVE, ...rules) });
-
-/** An open object passed through to Kubernetes as is (validated by the API server on the child). */
-const passthroughObject = (description: string) => z.looseObject({}).describe(description).meta(preserveUnknown);
 
 // Kubernetes' label and annotation keys: [DNS-subdomain prefix (at most 253) '/'] name (at most 63).
 const QUALIFIED_NAME = "^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$";
@@ -105,7 +102,7 @@ export const envVarSchema = z
       // Kubernetes (1.34+) accepts any printable ASCII but '='.
       .meta(cel({ rule: "self.matches('^[ -<>-~]+$')", message: "env names must be printable ASCII characters other than '='" })),
     value: z.string().max(32768).optional().describe("Literal value. Never put secrets here: use valueFrom.secretKeyRef."),
-    valueFrom: passthroughObject("Source of the value (secretKeyRef, configMapKeyRef, fieldRef, resourceFieldRef), as in core/v1 EnvVar.").optional(),
+    valueFrom: envVarSourceSchema.optional(),
   })
   .describe("A core/v1 EnvVar.")
   .meta(
@@ -249,12 +246,8 @@ export const autoscalingSchema = z
           message: "autoscaling.target must set exactly one of inFlightRequests, cpuUtilization, gpuUtilization",
         }),
       ),
-    metrics: z
-      .array(passthroughObject("An autoscaling/v2 MetricSpec."))
-      .max(8)
-      .optional()
-      .describe("Advanced: raw autoscaling/v2 MetricSpec list, used instead of target."),
-    behavior: passthroughObject("Raw autoscaling/v2 HorizontalPodAutoscalerBehavior (scale-up and scale-down policies).").optional(),
+    metrics: z.array(metricSpecSchema).max(BOUNDS.metrics).optional().describe("Advanced: raw autoscaling/v2 MetricSpec list, used instead of target."),
+    behavior: behaviorSchema.optional(),
   })
   .describe("Autoscaling between minReplicas and maxReplicas. Absent means a fixed replica count.")
   .meta(
@@ -273,11 +266,11 @@ export const schedulingSchema = z
       validLabelValues("scheduling.nodeSelector"),
     ).optional(),
     tolerations: z
-      .array(passthroughObject("A core/v1 Toleration."))
-      .max(32)
+      .array(tolerationSchema)
+      .max(BOUNDS.tolerations)
       .optional()
       .describe("Extra tolerations. A toleration for the GPU taint is added when gpu.count > 0."),
-    affinity: passthroughObject("A core/v1 Affinity, merged with the GPU node affinity.").optional(),
+    affinity: affinitySchema.optional(),
     priorityClassName: z.string().max(253).regex(DNS1123_SUBDOMAIN, "must be a DNS-1123 subdomain").optional().describe("PriorityClass of the pods."),
     runtimeClassName: z
       .string()
@@ -373,10 +366,18 @@ export const modelServiceSpecSchema = z
       .optional()
       .describe("Labels and annotations added to every replica's pod.")
       .meta(
-        cel({
-          rule: "!has(self.labels) || self.labels.all(k, !k.startsWith('modelservice.dev/'))",
-          message: "podMetadata.labels must not use the reserved modelservice.dev/ prefix",
-        }),
+        cel(
+          {
+            rule: "!has(self.labels) || self.labels.all(k, !k.startsWith('modelservice.dev/'))",
+            message: "podMetadata.labels must not use the reserved modelservice.dev/ prefix",
+          },
+          {
+            // Kubernetes' own controllers set and select on these (statefulset.kubernetes.io/pod-name,
+            // batch.kubernetes.io/job-name, ...); app.kubernetes.io/ is left to the class check.
+            rule: "!has(self.labels) || self.labels.all(k, k.startsWith('app.kubernetes.io/') || !k.matches('^([^/]+[.])?(kubernetes[.]io|k8s[.]io)/'))",
+            message: "podMetadata.labels must not use the kubernetes.io/ or k8s.io/ domains (reserved for Kubernetes' own components)",
+          },
+        ),
       ),
     cache: z
       .object({

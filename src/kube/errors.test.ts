@@ -15,6 +15,34 @@ describe("isPermanent", () => {
   ])("API error %i → %s", (status, permanent) => {
     expect(isPermanent(new ApiError(status, "x"))).toBe(permanent);
   });
+  it.each([
+    [
+      "strict decoding inside a 500",
+      500,
+      { kind: "Status", reason: "InternalError", message: 'strict decoding error: unknown field "spec.template.spec.tolerations[0].bogus"' },
+    ],
+    ["etcd's size limit inside a 500", 500, { kind: "Status", reason: "InternalError", message: "etcdserver: request is too large" }],
+    ["reason Invalid whatever the code", 500, { kind: "Status", reason: "Invalid", message: "x" }],
+    ["reason BadRequest", 500, { kind: "Status", reason: "BadRequest", message: "x" }],
+    [
+      "a cause saying unknown field",
+      500,
+      { kind: "Status", reason: "InternalError", details: { causes: [{ reason: "FieldValueUnknown", message: 'unknown field "x"' }] } },
+    ],
+    ["a FieldValueInvalid cause", 500, { kind: "Status", details: { causes: [{ reason: "FieldValueInvalid", message: "bad" }] } }],
+    ["413 Request Entity Too Large", 413, "request entity too large"],
+    ["a raw-text 500 saying request is too large", 500, "etcdserver: request is too large"],
+  ])("is true for %s", (_name, status, body) => {
+    expect(isPermanent(new ApiError(status, "x", undefined, body))).toBe(true);
+  });
+  it.each([
+    ["a plain 500", 500, { kind: "Status", reason: "InternalError", message: "etcd leader changed" }],
+    ["a timeout", 504, { kind: "Status", reason: "Timeout", message: "the server was unable to return a response in time" }],
+    ["a conflict", 409, { kind: "Status", reason: "Conflict", message: "the object has been modified" }],
+    ["too many requests", 429, { kind: "Status", reason: "TooManyRequests", message: "slow down" }],
+  ])("is false for %s", (_name, status, body) => {
+    expect(isPermanent(new ApiError(status, "x", undefined, body))).toBe(false);
+  });
   it("is false for errors that are not API answers (timeouts, resets), even if they carry a status", () => {
     expect(isPermanent(new Error("socket hang up"))).toBe(false);
     expect(isPermanent(Object.assign(new Error("odd"), { status: 422 }))).toBe(false);

@@ -13,6 +13,7 @@ import { celViolations } from "../api/cel.ts";
 import type { ModelService, ModelServiceSpec } from "../api/types.ts";
 import type { OperatorConfig } from "../config/operator-config.ts";
 import { gpuResourceName, resolve } from "../model/resolved.ts";
+import { podMetadataViolations } from "../policy/pod-metadata.ts";
 import { autoscalingProblems, horizontalPodAutoscaler, type ScaledObject, scaledObject } from "./autoscaling.ts";
 import { type BackendTLSPolicy, backendTlsPolicy } from "./backend-tls-policy.ts";
 import { type Certificate, certificate } from "./certificate.ts";
@@ -94,6 +95,8 @@ function specProblems(ms: ModelService, spec: ModelServiceSpec, config: Operator
       problems.push({ path: `spec.resources.${field}.${gpuResource}`, message: "GPUs are requested with spec.gpu.count, not spec.resources" });
     }
   }
+  // No class allows any guarded key yet: the operator's built-in policy allows none.
+  problems.push(...podMetadataViolations(spec, { labels: [], annotations: [] }, "the operator's default policy"));
   return problems;
 }
 
@@ -153,7 +156,26 @@ export function render(ms: ModelService, config: OperatorConfig): RenderedChildr
     backendTlsPolicy: backendTlsPolicy(rc),
   };
   for (const [key, child] of Object.entries(optional)) if (child) Object.assign(children, { [key]: child });
-  return plain(children);
+  const out = plain(children);
+  const tooLarge = oversizedChildren(out);
+  if (tooLarge.length > 0) throw new InvalidSpecError(tooLarge);
+  return out;
+}
+
+/**
+ * Largest rendered child, as JSON: well under the API server's 1.5 MiB request limit, and each
+ * ReplicaSet and Pod of a Deployment is as large again in the operator's caches and in etcd.
+ */
+export const MAX_CHILD_BYTES = 512 * 1024;
+
+/** Children over MAX_CHILD_BYTES: a spec cannot shrink itself, so applying them would fail forever. */
+export function oversizedChildren(children: RenderedChildren): Problem[] {
+  return orderedChildren(children).flatMap((c) => {
+    const bytes = Buffer.byteLength(JSON.stringify(c));
+    if (bytes <= MAX_CHILD_BYTES) return [];
+    const kib = Math.ceil(bytes / 1024);
+    return [{ path: "spec", message: `rendered ${c.kind} ${c.metadata?.name ?? ""} is ${kib} KiB, over the ${MAX_CHILD_BYTES / 1024} KiB limit` }];
+  });
 }
 
 /** The rendered children in apply order (CHILD_KINDS). */

@@ -276,7 +276,7 @@ describe("GPU scheduling", () => {
   });
 
   it("merges the GPU requirements into every user node selector term and keeps user tolerations", () => {
-    const affinity = {
+    const affinity: NonNullable<ModelServiceSpec["scheduling"]>["affinity"] = {
       nodeAffinity: {
         requiredDuringSchedulingIgnoredDuringExecution: {
           nodeSelectorTerms: [
@@ -287,7 +287,9 @@ describe("GPU scheduling", () => {
       },
       podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [] },
     };
-    const tolerations = [{ key: "dedicated", operator: "Equal", value: "ml", effect: "NoSchedule" }];
+    const tolerations: NonNullable<ModelServiceSpec["scheduling"]>["tolerations"] = [
+      { key: "dedicated", operator: "Equal", value: "ml", effect: "NoSchedule" },
+    ];
     const out = render(
       ms({
         gpu: { count: 1, products: ["NVIDIA-L4"] },
@@ -306,7 +308,7 @@ describe("GPU scheduling", () => {
     expect(spec.priorityClassName).toBe("inference");
     expect(spec.runtimeClassName).toBe("nvidia");
     // The input is not mutated.
-    expect(affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0]?.matchExpressions).toHaveLength(1);
+    expect(affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms[0]?.matchExpressions).toHaveLength(1);
   });
 
   it("rejects GPUs asked for through spec.resources", () => {
@@ -385,7 +387,7 @@ describe("replicas, rollout and autoscaling", () => {
   });
 
   it("raw metrics pass through to the HPA", () => {
-    const metrics = [{ type: "Pods", pods: { metric: { name: "queue" }, target: { type: "AverageValue", averageValue: "5" } } }];
+    const metrics = [{ type: "Pods" as const, pods: { metric: { name: "queue" }, target: { type: "AverageValue" as const, averageValue: "5" } } }];
     expect(render(ms({ autoscaling: { minReplicas: 1, maxReplicas: 2, metrics } }), defaultOperatorConfig).hpa?.spec?.metrics).toEqual(metrics);
   });
 
@@ -445,13 +447,45 @@ describe("children", () => {
   });
 
   it("pod metadata adds labels and annotations but cannot replace the selector labels", () => {
-    const out = render(
-      ms({ podMetadata: { labels: { team: "search", "app.kubernetes.io/name": "x" }, annotations: { "prometheus.io/scrape": "true" } } }),
-      defaultOperatorConfig,
-    );
+    const out = render(ms({ podMetadata: { labels: { team: "search" }, annotations: { "prometheus.io/scrape": "true" } } }), defaultOperatorConfig);
     const meta = out.deployment.spec?.template.metadata;
     expect(meta?.labels).toMatchObject({ team: "search", "modelservice.dev/name": "demo", "app.kubernetes.io/name": "modelservice" });
     expect(meta?.annotations).toEqual({ "prometheus.io/scrape": "true" });
+  });
+
+  it("refuses pod labels other Services select on and annotations that weaken the pod", () => {
+    const problems = problemsOf(() =>
+      render(
+        ms({
+          podMetadata: {
+            labels: { app: "payments", "app.kubernetes.io/name": "payments" },
+            annotations: {
+              "container.apparmor.security.beta.kubernetes.io/engine": "unconfined",
+              "sidecar.istio.io/inject": "false",
+              "linkerd.io/inject": "disabled",
+              "cluster-autoscaler.kubernetes.io/safe-to-evict": "false",
+            },
+          },
+        }),
+        defaultOperatorConfig,
+      ),
+    );
+    expect(problems.map((p) => `${p.path}: ${p.message.split(" is not allowed")[0]}`)).toEqual([
+      "spec.podMetadata.labels: app",
+      "spec.podMetadata.labels: app.kubernetes.io/name",
+      "spec.podMetadata.annotations: container.apparmor.security.beta.kubernetes.io/engine",
+      "spec.podMetadata.annotations: sidecar.istio.io/inject",
+      "spec.podMetadata.annotations: linkerd.io/inject",
+      "spec.podMetadata.annotations: cluster-autoscaler.kubernetes.io/safe-to-evict",
+    ]);
+  });
+
+  it("refuses a rendered child over the size limit, naming it and its size", () => {
+    // Bounded by admission in practice; here the limit itself: 64 env values of 32 KiB make a 2 MiB Deployment.
+    const env = Array.from({ length: 64 }, (_, i) => ({ name: `V${i}`, value: "x".repeat(32768) }));
+    const problems = problemsOf(() => render(ms({ engine: { type: "vLLM", env } }), defaultOperatorConfig));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]?.message).toMatch(/^rendered Deployment demo is 20\d\d KiB, over the 512 KiB limit$/);
   });
 
   it("rejects label keys and values Kubernetes would refuse", () => {

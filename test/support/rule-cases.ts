@@ -400,6 +400,127 @@ const GENERAL_CASES: RuleCase[] = [
     expect: invalid("spec.podMetadata.annotations", `podMetadata.annotations ${KEYS}`),
   },
 
+  {
+    name: "a pod label in a Kubernetes domain",
+    patch: spec({ podMetadata: { labels: { "statefulset.kubernetes.io/pod-name": "payments-0" } } }),
+    expect: invalid("spec.podMetadata", "podMetadata.labels must not use the kubernetes.io/ or k8s.io/ domains"),
+  },
+  {
+    name: "a pod label in the k8s.io domain",
+    patch: spec({ podMetadata: { labels: { "k8s.io/role": "x" } } }),
+    expect: invalid("spec.podMetadata", "podMetadata.labels must not use the kubernetes.io/ or k8s.io/ domains"),
+  },
+
+  // Bounded pass-through objects (src/api/pod-schema.ts).
+  {
+    name: "tolerations, affinity and a required anti-affinity with a selector",
+    patch: spec({
+      scheduling: {
+        tolerations: [{ key: "dedicated", operator: "Equal", value: "ml", effect: "NoSchedule" }],
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "zone", operator: "In", values: ["a"] }] }] },
+          },
+          podAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { team: "ml" } }, topologyKey: "kubernetes.io/hostname" }],
+          },
+          podAntiAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: [
+              {
+                labelSelector: { matchExpressions: [{ key: "modelservice.dev/name", operator: "In", values: ["rule-case"] }] },
+                topologyKey: "kubernetes.io/hostname",
+              },
+            ],
+          },
+        },
+      },
+    }),
+    expect: "valid",
+  },
+  {
+    name: "a required pod anti-affinity with an empty selector",
+    patch: spec({
+      scheduling: {
+        affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: {}, topologyKey: "kubernetes.io/hostname" }] } },
+      },
+    }),
+    expect: invalid(
+      "spec.scheduling.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution",
+      "required pod anti-affinity terms need a non-empty labelSelector",
+    ),
+  },
+  {
+    name: "a required pod anti-affinity across every namespace",
+    patch: spec({
+      scheduling: {
+        affinity: {
+          podAntiAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: [
+              { labelSelector: { matchLabels: { a: "b" } }, namespaceSelector: {}, topologyKey: "kubernetes.io/hostname" },
+            ],
+          },
+        },
+      },
+    }),
+    expect: invalid(
+      "spec.scheduling.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution",
+      "apply to the ModelService's own namespace only",
+    ),
+  },
+  {
+    name: "a required pod affinity without a selector",
+    patch: spec({ scheduling: { affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: "kubernetes.io/hostname" }] } } } }),
+    expect: invalid(
+      "spec.scheduling.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution",
+      "required pod affinity terms need a non-empty labelSelector",
+    ),
+  },
+  {
+    name: "1,000 empty node affinity terms",
+    patch: spec({
+      scheduling: {
+        affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: Array.from({ length: 1000 }, () => ({})) } } },
+      },
+    }),
+    expect: invalid("spec.scheduling.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms", "at most 8"),
+    serverMessage: "must have at most 8 items",
+  },
+  {
+    name: "33 tolerations",
+    patch: spec({ scheduling: { tolerations: Array.from({ length: 33 }, (_, i) => ({ key: `k${i}`, operator: "Exists" })) } }),
+    expect: invalid("spec.scheduling.tolerations", "at most 32"),
+    serverMessage: "must have at most 32 items",
+  },
+  {
+    name: "a toleration with an unknown operator",
+    patch: spec({ scheduling: { tolerations: [{ operator: "Everything" }] } }),
+    expect: invalid("spec.scheduling.tolerations[0].operator", "must be one of"),
+    serverMessage: "Unsupported value",
+  },
+  {
+    name: "a fractional stabilization window",
+    patch: spec({
+      autoscaling: { minReplicas: 1, maxReplicas: 2, target: { inFlightRequests: 8 }, behavior: { scaleDown: { stabilizationWindowSeconds: 30.5 } } },
+    }),
+    expect: invalid("spec.autoscaling.behavior.scaleDown.stabilizationWindowSeconds", "integer"),
+    serverMessage: "must be of type integer",
+  },
+  {
+    name: "env from a field of the pod",
+    patch: spec({ engine: { env: [{ name: "POD", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }] } }),
+    expect: "valid",
+  },
+  {
+    name: "env valueFrom with two sources",
+    patch: spec({ engine: { env: [{ name: "X", valueFrom: { ...SECRET_REF, fieldRef: { fieldPath: "metadata.name" } } }] } }),
+    expect: invalid("spec.engine.env[0].valueFrom", "env valueFrom must set exactly one of secretKeyRef, configMapKeyRef, fieldRef, resourceFieldRef"),
+  },
+  {
+    name: "env valueFrom with no source",
+    patch: spec({ engine: { env: [{ name: "X", valueFrom: {} }] } }),
+    expect: invalid("spec.engine.env[0].valueFrom", "env valueFrom must set exactly one of"),
+  },
+
   // spec.cache
   { name: "a cache size as an integer", patch: spec({ cache: { size: 53687091200 } }), expect: "valid" },
   { name: "a cache of 0", patch: spec({ cache: { size: 0 } }), expect: invalid("spec.cache.size", "cache.size must be greater than 0") },
