@@ -54,6 +54,16 @@ export const operatorConfigSchema = z.strictObject({
     prometheusAddress: z.string().describe("Prometheus the ScaledObjects query."),
   }),
   clusterDomain: z.string().min(1),
+  /** Pod security profile of model pods (absent: Restricted, user/group 1000, 200Gi ephemeral storage). */
+  podSecurity: z
+    .strictObject({
+      profile: z.enum(["Restricted", "Baseline"]).describe("Restricted passes the restricted Pod Security Standard; Baseline keeps the image's user."),
+      runAsUser: z.number().int().min(1),
+      runAsGroup: z.number().int().min(1),
+      fsGroup: z.number().int().min(1),
+      ephemeralStorageLimit: z.string().min(1).describe("Engine ephemeral-storage limit when weights are downloaded onto the node's disk (no cache)."),
+    })
+    .optional(),
   access: z.strictObject({
     default: z
       .enum(["Namespace", "GatewayOnly", "None"])

@@ -16,6 +16,7 @@ import { commonLabels } from "../model/labels.ts";
 import { ENGINE_CONTAINER } from "../model/resolved.ts";
 import type { RenderContext } from "./context.ts";
 import { engineSecurity } from "./engine-security.ts";
+import { ephemeralStorageLimit, podSecurity } from "./pod-security.ts";
 
 export const HTTP_PORT_NAME = "http";
 export const STARTUP_PROBE_PERIOD_SECONDS = 10;
@@ -82,12 +83,6 @@ function probes(rc: RenderContext): Pick<V1Container, "startupProbe" | "readines
   };
 }
 
-/** Baseline hardening every engine image tolerates (most run as root, so runAsNonRoot is left to the user's image). */
-const hardened = (c: V1Container): V1Container => ({
-  ...c,
-  securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
-});
-
 function engineContainer(rc: RenderContext, shm: boolean): V1Container {
   const { spec, engine, engineCtx, parts } = rc;
   const requests = quantities(spec.resources?.requests);
@@ -96,12 +91,14 @@ function engineContainer(rc: RenderContext, shm: boolean): V1Container {
     requests[rc.gpuResource] = String(rc.gpuCount);
     limits[rc.gpuResource] = String(rc.gpuCount);
   }
+  const ephemeral = ephemeralStorageLimit(rc);
+  if (ephemeral !== undefined) limits["ephemeral-storage"] = ephemeral;
   const resources = {
     ...(Object.keys(requests).length ? { requests } : {}),
     ...(Object.keys(limits).length ? { limits } : {}),
   };
   const security = engineSecurity(rc);
-  const env = mergeEnv(engine.env(engineCtx), parts.engineEnv, security.env, (spec.engine.env ?? []) as V1EnvVar[]);
+  const env = mergeEnv(podSecurity(rc).env, engine.env(engineCtx), parts.engineEnv, security.env, (spec.engine.env ?? []) as V1EnvVar[]);
   const mounts: V1VolumeMount[] = [...parts.engineMounts, ...security.mounts];
   if (shm) mounts.push({ name: "shm", mountPath: "/dev/shm" });
   const ports = [{ name: HTTP_PORT_NAME, containerPort: engineCtx.port, protocol: "TCP" }];
@@ -126,7 +123,8 @@ export function podTemplate(rc: RenderContext): V1PodTemplateSpec {
   const { spec, config } = rc;
   const scheduling = spec.scheduling ?? {};
   const shmSize = sharedMemorySize(spec, config);
-  const volumes: V1Volume[] = [...rc.parts.volumes, ...engineSecurity(rc).volumes];
+  const ps = podSecurity(rc);
+  const volumes: V1Volume[] = [...rc.parts.volumes, ...engineSecurity(rc).volumes, ...ps.volumes];
   if (shmSize !== undefined) volumes.push({ name: "shm", emptyDir: { medium: "Memory", sizeLimit: shmSize } });
   const tolerations: V1Toleration[] = [];
   if (rc.gpuCount > 0) tolerations.push({ key: config.gpu.taintKey, operator: "Exists", effect: "NoSchedule" });
@@ -144,15 +142,15 @@ export function podTemplate(rc: RenderContext): V1PodTemplateSpec {
       enableServiceLinks: false,
       // Engines run model code (custom architectures, pickles): no API credentials, no privileges.
       automountServiceAccountToken: false,
-      securityContext: { seccompProfile: { type: "RuntimeDefault" } },
+      securityContext: ps.podContext,
       ...(scheduling.priorityClassName ? { priorityClassName: scheduling.priorityClassName } : {}),
       ...(scheduling.runtimeClassName ? { runtimeClassName: scheduling.runtimeClassName } : {}),
       ...(scheduling.nodeSelector && Object.keys(scheduling.nodeSelector).length ? { nodeSelector: { ...scheduling.nodeSelector } } : {}),
       ...(affinity ? { affinity } : {}),
       ...(tolerations.length ? { tolerations } : {}),
       terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
-      ...(rc.parts.initContainers.length ? { initContainers: rc.parts.initContainers.map(hardened) } : {}),
-      containers: [hardened(engineContainer(rc, shmSize !== undefined))],
+      ...(rc.parts.initContainers.length ? { initContainers: rc.parts.initContainers.map(ps.harden) } : {}),
+      containers: [ps.harden(engineContainer(rc, shmSize !== undefined))],
       ...(volumes.length ? { volumes } : {}),
     },
   };

@@ -194,7 +194,8 @@ describe("engine arguments", () => {
     const c = engineOf(out.deployment);
     expect(c.args).toEqual(["serve"]);
     expect(c.env).toContainEqual({ name: "OLLAMA_HOST", value: "0.0.0.0:11434" });
-    expect(c.resources?.limits).toBeUndefined();
+    // Pulled weights land on the node's disk (no cache): bounded by the ephemeral-storage limit.
+    expect(c.resources?.limits).toEqual({ "ephemeral-storage": "200Gi" });
     expect(podSpec(out.deployment).tolerations).toBeUndefined();
   });
 
@@ -268,10 +269,10 @@ describe("GPU scheduling", () => {
 
   it("uses spec.gpu.resourceName, then the config's", () => {
     const mig = engineOf(render(ms({ gpu: { count: 1, resourceName: "nvidia.com/mig-1g.10gb" } }), defaultOperatorConfig).deployment);
-    expect(mig.resources?.limits).toEqual({ "nvidia.com/mig-1g.10gb": "1" });
+    expect(mig.resources?.limits).toEqual({ "nvidia.com/mig-1g.10gb": "1", "ephemeral-storage": "200Gi" });
     const amd: OperatorConfig = { ...defaultOperatorConfig, gpu: { ...defaultOperatorConfig.gpu, resourceName: "amd.com/gpu", taintKey: "amd.com/gpu" } };
     const out = render(ms({ gpu: { count: 1 } }), amd);
-    expect(engineOf(out.deployment).resources?.limits).toEqual({ "amd.com/gpu": "1" });
+    expect(engineOf(out.deployment).resources?.limits).toEqual({ "amd.com/gpu": "1", "ephemeral-storage": "200Gi" });
     expect(podSpec(out.deployment).tolerations?.[0]?.key).toBe("amd.com/gpu");
   });
 
@@ -607,6 +608,33 @@ describe("pod hardening", () => {
     expect(podSpec(d).securityContext?.seccompProfile?.type).toBe("RuntimeDefault");
     const containers = [...(podSpec(d).initContainers ?? []), ...podSpec(d).containers];
     expect(containers.map((c) => c.name)).toEqual(["model-download", "engine"]);
-    for (const c of containers) expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+    for (const c of containers)
+      expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true, runAsNonRoot: true });
+  });
+
+  it("Restricted (the default) runs every engine as a non-root user on a read-only root with writable emptyDirs", () => {
+    for (const engine of ENGINE_TYPES) {
+      const image = engine === "Custom" ? { image: "acme/srv:1" } : {};
+      const uri = engine === "Triton" ? "pvc://models/triton" : engine === "Ollama" ? "ollama://qwen2.5:0.5b" : "hf://Qwen/Qwen2.5-0.5B-Instruct";
+      const d = render(ms({ model: { uri }, engine: { type: engine, ...image } }), defaultOperatorConfig).deployment;
+      const pod = podSpec(d);
+      expect(pod.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } });
+      const mounts = engineOf(d).volumeMounts?.map((m) => m.mountPath) ?? [];
+      expect(mounts).toEqual(expect.arrayContaining(["/tmp", "/home/modelservice", ...(engine === "TGI" ? ["/data"] : [])]));
+      expect(engineOf(d).env).toContainEqual({ name: "HOME", value: "/home/modelservice" });
+      // Weights downloaded onto the node's disk are capped; weights on a claim are not.
+      expect(engineOf(d).resources?.limits?.["ephemeral-storage"]).toBe(engine === "Triton" ? undefined : "200Gi");
+    }
+  });
+
+  it("Baseline keeps the image's user and root filesystem", () => {
+    const config: OperatorConfig = {
+      ...defaultOperatorConfig,
+      podSecurity: { profile: "Baseline", runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, ephemeralStorageLimit: "50Gi" },
+    };
+    const d = render(ms({}), config).deployment;
+    expect(podSpec(d).securityContext).toEqual({ seccompProfile: { type: "RuntimeDefault" } });
+    expect(engineOf(d).securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+    expect(engineOf(d).resources?.limits?.["ephemeral-storage"]).toBe("50Gi");
   });
 });

@@ -20,6 +20,8 @@ export const tgi: EngineDef = {
     ...ctx.userArgs,
   ],
   env: () => [],
+  // The image sets HUGGINGFACE_HUB_CACHE=/data (its documented volume).
+  writableDirs: ["/data"],
   // The launcher's --api-key is `#[clap(long, env)]`, so it reads API_KEY (launcher/src/main.rs); the router
   // checks it on the generate and /v1 routes only, /health and /metrics stay open (router/src/server.rs).
   // TGI has no TLS option: no `tls`.

@@ -47,6 +47,8 @@ export type EngineDef = {
   apiKey?: (ref: V1SecretKeySelector, envName: string | undefined) => { env: V1EnvVar[]; args: string[] };
   /** How the engine serves HTTPS from tls.crt and tls.key in `certDir`. Absent: it cannot. */
   tls?: { args: (certDir: string) => string[] };
+  /** Directories the image writes to besides /tmp and $HOME: emptyDirs under a read-only root filesystem. */
+  writableDirs?: readonly string[];
   /** Combinations the CRD accepts but this engine cannot serve. */
   check: (ctx: EngineContext) => Problem[];
 };
