@@ -766,6 +766,15 @@ describe("computeStatus: autoscaling", () => {
     expect(status.replicaSummary).toBe("2/3");
   });
 
+  it("counts ready replicas from the pods, not the Deployment's lagging readyReplicas", () => {
+    const { status } = computeStatus(
+      observed({ ms: autoscaled, deployment: deployment({ replicas: 2, ready: 0 }), pods: [pod("a", readyShape()), pod("b", readyShape())] }),
+    );
+    expect(readyMessage(status)).toContain("2/2");
+    expect(status.readyReplicas).toBe(2);
+    expect(status.replicaSummary).toBe("2/2");
+  });
+
   it("a scale-up that cannot get a GPU: Degraded but Ready", () => {
     const { status } = computeStatus(
       observed({

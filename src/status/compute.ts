@@ -206,7 +206,9 @@ export function computeStatus(o: ObservedState): StatusResult {
   const lastFailure = pickLastFailure(candidates, prev?.lastFailure, now);
 
   const count = (b: PodDiagnosis["bucket"]) => diags.filter((d) => d.bucket === b).length;
-  const readyReplicas = dep?.status?.readyReplicas ?? 0;
+  // From the pods, like the Ready condition's message: the Deployment's own count lags them by one
+  // update of its controller, which showed 0/1 next to "1/1 replicas ready".
+  const readyReplicas = currentReady + oldReady;
   const status: ModelServiceStatus = {
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
     phase: v.phase,
