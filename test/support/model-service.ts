@@ -47,7 +47,7 @@ export function deepMerge<T>(base: T, patch: Patch): T {
 const isPlainObject = (v: unknown): v is Patch => typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
 
 // A loose patch type: tests may set fields the schema would reject, to see them rejected.
-type SpecPatch = { [K in keyof ModelServiceSpec]?: unknown } & Patch;
+export type SpecPatch = { [K in keyof ModelServiceSpec]?: unknown } & Patch;
 
 export const withSpec =
   (patch: SpecPatch): Mod =>
