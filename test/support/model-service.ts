@@ -81,6 +81,11 @@ export const withGeneration =
   (generation: number): Mod =>
   (ms) => ({ ...ms, metadata: { ...ms.metadata, generation } });
 
+/** Any further metadata (labels, annotations, owner references), merged over what is there. */
+export const withMetadata =
+  (metadata: Record<string, unknown>): Mod =>
+  (ms) => ({ ...ms, metadata: deepMerge(ms.metadata, metadata) });
+
 export const withAnnotations =
   (annotations: Record<string, string>): Mod =>
   (ms) => ({ ...ms, metadata: { ...ms.metadata, annotations: { ...ms.metadata.annotations, ...annotations } } });
@@ -93,5 +98,8 @@ export const havingStatus =
   (status: ModelServiceStatus): Mod =>
   (ms) => ({ ...ms, status });
 
+/** Annotations on the model's pods (spec.podMetadata), e.g. the kwok simulation's. */
+export const withPodAnnotations = (annotations: Record<string, string>): Mod => withSpec({ podMetadata: { annotations } });
+
 /** The kwok simulator's load time for the engine: how long the pods take to become Ready. */
-export const simulateLoad = (seconds: number): Mod => withSpec({ podMetadata: { annotations: { "modelservice.dev/simulate-load-seconds": String(seconds) } } });
+export const simulateLoad = (seconds: number): Mod => withPodAnnotations({ "modelservice.dev/simulate-load-seconds": String(seconds) });
