@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { havingStatus, withGeneration, withSpec } from "../../test/support/model-service.ts";
+import { havingStatus, withAutoscaling, withGeneration, withSpec } from "../../test/support/model-service.ts";
 import {
   AFFINITY_MESSAGE,
   ago,
@@ -752,7 +752,7 @@ describe("computeStatus: requeueAfterMs", () => {
 });
 
 describe("computeStatus: autoscaling", () => {
-  const autoscaled = llama(withSpec({ replicas: undefined, autoscaling: { minReplicas: 1, maxReplicas: 4, target: { inFlightRequests: 16 } } }));
+  const autoscaled = llama(withAutoscaling({ minReplicas: 1, maxReplicas: 4, target: { inFlightRequests: 16 } }));
 
   it("scaling up beyond the floor keeps Ready True; the new replica loads in Reconciling", () => {
     const { status } = computeStatus(

@@ -2,7 +2,7 @@
 // every other. computeStatus end to end is covered in compute.test.ts.
 import type { V1Deployment } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import { withSpec } from "../../test/support/model-service.ts";
+import { withAutoscaling } from "../../test/support/model-service.ts";
 import { deployment, llama, NOW, progressDeadlineExceeded, QUOTA_MESSAGE, replicaSet } from "../../test/support/status-fixtures.ts";
 import { defaultOperatorConfig } from "../config/operator-config.ts";
 import { resolve } from "../model/resolved.ts";
@@ -181,7 +181,7 @@ describe("servingVerdict", () => {
     expect(servingVerdict(input({ currentReady: 1 }), none)).toBeUndefined();
   });
   it("with autoscaling, needs only the floor: scaling up is work in progress on a model that serves", () => {
-    const auto = llama(withSpec({ replicas: undefined, autoscaling: { minReplicas: 1, maxReplicas: 4, target: { cpuUtilization: 80 } } }));
+    const auto = llama(withAutoscaling({ minReplicas: 1, maxReplicas: 4, target: { cpuUtilization: 80 } }));
     const x = input({
       spec: auto.spec,
       resolved: resolve(auto, defaultOperatorConfig),

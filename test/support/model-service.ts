@@ -10,7 +10,7 @@ export const MS_UID = "7f1c9d2e-0000-4000-8000-000000000001";
 export type Mod = (ms: ModelService) => ModelService;
 
 /** The smallest valid spec: vLLM serving a Hugging Face model. */
-export const BASE_SPEC = { model: { uri: "hf://org/model" }, engine: { type: "vLLM" } } as const;
+const BASE_SPEC = { model: { uri: "hf://org/model" }, engine: { type: "vLLM" } } as const;
 
 export function modelService(name = "demo", ...mods: Mod[]): ModelService {
   const base: ModelService = {
@@ -85,14 +85,6 @@ export const withGeneration =
 export const withMetadata =
   (metadata: Record<string, unknown>): Mod =>
   (ms) => ({ ...ms, metadata: deepMerge(ms.metadata, metadata) });
-
-export const withAnnotations =
-  (annotations: Record<string, string>): Mod =>
-  (ms) => ({ ...ms, metadata: { ...ms.metadata, annotations: { ...ms.metadata.annotations, ...annotations } } });
-
-export const withLabels =
-  (labels: Record<string, string>): Mod =>
-  (ms) => ({ ...ms, metadata: { ...ms.metadata, labels: { ...ms.metadata.labels, ...labels } } });
 
 export const havingStatus =
   (status: ModelServiceStatus): Mod =>
