@@ -21,6 +21,7 @@ import { auditMark, readAuditEvents } from "../src/localcluster/audit.ts";
 import { type ControlPlane, startControlPlane } from "../src/localcluster/control-plane.ts";
 import { installCrd } from "../src/operator/install-crd.ts";
 import { type RunningOperator, startOperator } from "../src/operator/start.ts";
+import { inNamespace, manifest, modelService, simulateLoad, withGpus, withModel } from "../test/support/model-service.ts";
 import { forceGc, median, mib, numberFlag, ratio, settledMemory } from "./common.ts";
 
 const argv = process.argv.slice(2);
@@ -53,18 +54,9 @@ hardDeadline.unref();
 
 const msPath = (ns: string, name?: string) => resourcePath({ apiVersion: API_VERSION, plural: PLURAL, namespace: ns, name });
 
-function spec(): Record<string, unknown> {
-  return {
-    model: { uri: "hf://Qwen/Qwen2.5-0.5B-Instruct" },
-    engine: { type: "vLLM" },
-    gpu: { count: 1 },
-    podMetadata: { annotations: { "modelservice.dev/simulate-load-seconds": String(LOAD_SECONDS) } },
-  };
-}
-
 async function applyModelService(client: KubeClient, ns: string, name: string): Promise<void> {
   await client.request("PATCH", msPath(ns, name), {
-    body: { apiVersion: API_VERSION, kind: "ModelService", metadata: { name, namespace: ns }, spec: spec() },
+    body: manifest(modelService(name, inNamespace(ns), withModel("hf://Qwen/Qwen2.5-0.5B-Instruct"), withGpus(1), simulateLoad(LOAD_SECONDS))),
     contentType: "application/apply-patch+yaml",
     query: { fieldManager: "bench-user", force: true },
   });

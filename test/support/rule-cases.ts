@@ -4,6 +4,7 @@
 // test/integration/admission-rules.test.ts checks the real API server agrees. A new rule needs one
 // CEL rule in src/api/schema.ts and its lines here, nothing else.
 import { API_VERSION, KIND } from "../../src/api/schema.ts";
+import { deepMerge, modelService, withGpus, withModel } from "./model-service.ts";
 
 type Patch = { [key: string]: unknown };
 
@@ -17,27 +18,18 @@ export type RuleCase = {
   serverMessage?: string;
 };
 
+// What a user writes (no namespace: the request's path names it), spec from the shared builder.
 export const BASE = {
   apiVersion: API_VERSION,
   kind: KIND,
   metadata: { name: "rule-case" },
-  spec: { model: { uri: "hf://Qwen/Qwen2.5-0.5B-Instruct" }, engine: { type: "vLLM" }, gpu: { count: 1 } },
+  spec: modelService("rule-case", withModel("hf://Qwen/Qwen2.5-0.5B-Instruct"), withGpus(1)).spec,
 };
 
 const isPatch = (v: unknown): v is Patch => typeof v === "object" && v !== null && !Array.isArray(v);
 
-function merge(base: unknown, patch: unknown): unknown {
-  if (!isPatch(base) || !isPatch(patch)) return patch;
-  const out: Patch = { ...base };
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === undefined) delete out[k];
-    else out[k] = merge(base[k], v);
-  }
-  return out;
-}
-
 /** The case's ModelService (a fresh object). */
-export const caseObject = (c: RuleCase): Record<string, unknown> => structuredClone(merge(BASE, c.patch)) as Record<string, unknown>;
+export const caseObject = (c: RuleCase): Record<string, unknown> => structuredClone(deepMerge(BASE, c.patch)) as Record<string, unknown>;
 
 /** Dotted paths of the fields the patch sets: `spec.engine.env[0].name`. */
 export function patchedPaths(value: unknown, path = ""): string[] {
