@@ -133,14 +133,15 @@ async function startOperatorProcess(cp: ControlPlane, tag: string): Promise<Oper
     stderr = (stderr + d.toString()).slice(-4000);
   });
   const exited = new Promise<void>((r) => proc.once("exit", () => r()));
-  const deadline = performance.now() + 60_000;
+  // Generous: on a shared 2-core machine, importing client-node alone can take several seconds.
+  const deadline = performance.now() + 180_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`operator exited with ${proc.exitCode}: ${stderr}`);
     const ok = await fetch(`http://127.0.0.1:${port}/readyz`)
       .then((r) => r.ok)
       .catch(() => false);
     if (ok) break;
-    if (performance.now() > deadline) throw new Error(`operator not ready within 60 s: ${stderr}`);
+    if (performance.now() > deadline) throw new Error(`operator not ready within 180 s: ${stderr}`);
     await sleep(200);
   }
   return {
