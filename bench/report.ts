@@ -124,6 +124,7 @@ export function svg(run: Run): string {
       `<text x="${L - 6}" y="${(y(q * nMax) + 4).toFixed(1)}" font-size="11" text-anchor="end">${Math.round(q * nMax)}</text>`,
   );
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">
+<title>ModelServices Ready over time: operator against the floor</title>
 <rect width="${W}" height="${H}" fill="white"/>
 <text x="${L}" y="14" font-size="13">ModelServices Ready over time since the first create (solid: operator, dashed: floor)</text>
 <line x1="${L}" y1="${H - B}" x2="${W - 20}" y2="${H - B}" stroke="black"/><line x1="${L}" y1="20" x2="${L}" y2="${H - B}" stroke="black"/>
