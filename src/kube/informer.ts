@@ -438,7 +438,7 @@ function listProblem(what: string, scope: string | undefined, err: unknown): str
       : err instanceof ApiError && err.status === 403
         ? " (the operator's RBAC does not allow it)"
         : "";
-  return `${where}: ${errorMessage(err)}${hint}`;
+  return `${where}: ${errorMessage(err).replace(/\s+/g, " ").trim()}${hint}`;
 }
 
 function errSummary(err: unknown): unknown {
