@@ -72,6 +72,8 @@ export interface ObservedState {
   conflicts?: string[];
   /** Applying children failed permanently (e.g. an admission error); a message without secrets. */
   applyError?: string;
+  /** applyError is transient and still retried. */
+  applyRetrying?: boolean;
   url?: string;
 }
 
@@ -196,6 +198,7 @@ export function computeStatus(o: ObservedState): StatusResult {
     invalidSpec: o.invalidSpec,
     conflicts: o.conflicts,
     applyError: o.applyError,
+    ...(o.applyRetrying ? { applyRetrying: true } : {}),
   });
 
   const describe = (d: PodDiagnosis) => describeFailure(d, budgetMs);

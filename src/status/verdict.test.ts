@@ -104,6 +104,13 @@ describe("applyFailed", () => {
     expect(summary(v)).toEqual({ phase: "Degraded", ready: "False/ApplyFailed", reconciling: "False/ApplyFailed", stalled: "True/ApplyFailed" });
     expect(v?.ready.message).toMatch(/^applying the children failed: .*no GPUs for you.*; the existing Deployment keeps serving 1 replica$/);
   });
+  it("keeps Ready False while a persisting transient failure is retried, even with every replica serving", () => {
+    const v = verdict(input({ applyError: "applying HorizontalPodAutoscaler m: 500: cannot convert float64 to int32", applyRetrying: true, currentReady: 1 }));
+    expect(summary(v)).toEqual({ phase: "Degraded", ready: "False/ApplyFailed", reconciling: "True/ApplyFailed", stalled: "False/ApplyFailed" });
+    expect(v.ready.message).toMatch(
+      /^applying the children failed: .*cannot convert float64 to int32.*; retrying; the existing Deployment keeps serving 1 replica$/,
+    );
+  });
 });
 
 describe("deploymentMissing", () => {
