@@ -9,6 +9,8 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["src/**/*.test.ts", "test/unit/**/*.test.ts"],
+          // Some unit tests spawn the CLI or run property checks; on 2 busy cores 5 s is too short.
+          testTimeout: 30_000,
         },
       },
       {

@@ -1,15 +1,15 @@
 // zod checks each field's shape and type. Cross-field rules are CEL only: their cases are in
 // test/support/rule-cases.ts (run offline by test/unit/rule-cases.test.ts and against the API server).
 import { describe, expect, it } from "vitest";
+import { manifest, modelService } from "../../test/support/model-service.ts";
 import { celViolations } from "./cel.ts";
 import { modelServiceSchema } from "./schema.ts";
 
-const base = () => ({
-  apiVersion: "modelservice.dev/v1alpha1",
-  kind: "ModelService",
-  metadata: { name: "demo" } as Record<string, unknown>,
-  spec: { model: { uri: "hf://org/model" }, engine: { type: "vLLM" } } as Record<string, unknown>,
-});
+/** The builder's minimal ModelService as raw input, its parts loosely typed so tests can break them. */
+const base = () => {
+  const { metadata, spec, ...rest } = manifest(modelService("demo"));
+  return { ...rest, metadata: metadata as Record<string, unknown>, spec: spec as Record<string, unknown> };
+};
 
 const issues = (doc: unknown) => {
   const r = modelServiceSchema.safeParse(doc);

@@ -35,9 +35,8 @@ function rule(issue: Issue): string {
       return issue.inclusive === false ? `must be greater than ${n}` : `must be at least ${n}`;
     }
     case "invalid_type":
-      // zod leaves `input` out of issues unless asked; its message still says what it received.
-      if (issue.input === undefined && / received undefined$/.test(issue.message)) return "is required";
-      if (issue.expected === "int") return "must be an integer";
+      // zod keeps the input only when asked (reportInput); its message says what was received.
+      if (issue.input === undefined && /received undefined$/.test(issue.message)) return "is required";
       return `must be ${TYPE_NAMES[issue.expected] ?? issue.expected}`;
     case "invalid_value":
       return issue.values.length === 1 ? `must be ${JSON.stringify(issue.values[0])}` : `must be one of: ${issue.values.map(String).join(", ")}`;

@@ -1,11 +1,11 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { main } from "./render-command.ts";
+import { MAX_INPUT_BYTES, main } from "./render-command.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const examples = readdirSync(join(root, "examples"))
@@ -155,6 +155,26 @@ describe("render command", () => {
     expect(syntax.stderr).toMatch(/invalid YAML at line \d+, column \d+/);
     const empty = await run(["-f", "-"], "");
     expect(empty.stderr).toContain("no ModelService found");
+  });
+
+  it("refuses an input over the size limit without parsing it, naming the file", async () => {
+    // 50 MB of valid-looking YAML: the size that once took 522 s and 2.9 GB before failing.
+    const big = write("big.yaml", valid);
+    truncateSync(big, 50_000_000); // sparse: cheap to make, 50 MB to whoever reads it
+    const started = performance.now();
+    const file = await run(["-f", big]);
+    console.log(`[measure] render -f of a ${(statSync(big).size / 1e6).toFixed(0)} MB file refused in ${(performance.now() - started).toFixed(0)} ms`);
+    expect(file.code).toBe(1);
+    expect(file.stdout).toBe("");
+    expect(file.stderr).toMatch(
+      new RegExp(`^error: ${big.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: too large \\(\\d+ bytes\\); render reads at most 1 MiB per input\n$`),
+    );
+    const piped = await run(["-f", "-"], "x".repeat(MAX_INPUT_BYTES + 1));
+    expect(piped.code).toBe(1);
+    expect(piped.stderr).toBe(`error: stdin: too large (more than ${MAX_INPUT_BYTES} bytes); render reads at most 1 MiB per input\n`);
+    // Just under the limit is read and rendered as usual.
+    const under = await run(["-f", write("under.yaml", `${valid}# ${"x".repeat(MAX_INPUT_BYTES - valid.length - 3)}\n`)]);
+    expect(under.code).toBe(0);
   });
 
   it("usage errors exit 2", async () => {

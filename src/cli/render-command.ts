@@ -2,7 +2,8 @@
 // without a cluster. Exit 1 with one `path: rule` line per problem when the input is invalid: the
 // field shapes (zod), then the CRD's CEL rules (as admission reports them), then what the operator
 // config cannot serve.
-import { readFile } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
 import { parseAllDocuments } from "yaml";
 import { celViolations } from "../api/cel.ts";
 import { modelServiceSchema } from "../api/schema.ts";
@@ -46,15 +47,39 @@ function parseRenderArgs(argv: string[]): Args | "help" {
   return { files, config: values.config };
 }
 
-async function readInput(file: string, io: Io): Promise<string> {
-  if (file === "-") {
-    let text = "";
-    for await (const chunk of io.stdin) text += typeof chunk === "string" ? chunk : chunk.toString("utf8");
-    return text;
+/**
+ * The largest input read: a ModelService is a few KiB, and parsing YAML costs far more memory and
+ * time than the text (a 50 MB file once took minutes and gigabytes before failing).
+ */
+export const MAX_INPUT_BYTES = 1024 * 1024;
+
+const tooLarge = (source: string, size: string) =>
+  new InputError(`${source}: too large (${size}); render reads at most ${MAX_INPUT_BYTES / 1024 / 1024} MiB per input`);
+
+/** Reads chunks until the end or until more than MAX_INPUT_BYTES arrived. */
+async function readBounded(chunks: AsyncIterable<Buffer | string>, source: string): Promise<string> {
+  const parts: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of chunks) {
+    const buf = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+    total += buf.length;
+    if (total > MAX_INPUT_BYTES) throw tooLarge(source, `more than ${MAX_INPUT_BYTES} bytes`);
+    parts.push(buf);
   }
+  return Buffer.concat(parts).toString("utf8");
+}
+
+async function readInput(file: string, io: Io): Promise<string> {
+  if (file === "-") return readBounded(io.stdin, "stdin");
   try {
-    return await readFile(file, "utf8");
+    // The size first, so a huge file is refused without reading it; the bounded read still
+    // covers files whose size stat cannot tell (pipes, /dev/zero).
+    const info = await stat(file);
+    if (info.isDirectory()) throw new InputError(`${file}: is a directory`);
+    if (info.size > MAX_INPUT_BYTES) throw tooLarge(file, `${info.size} bytes`);
+    return await readBounded(createReadStream(file), file);
   } catch (e) {
+    if (e instanceof InputError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new InputError(`${file}: cannot read file${code === "ENOENT" ? ": no such file" : code ? ` (${code})` : ""}`);
   }

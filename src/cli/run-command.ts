@@ -20,17 +20,26 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const logger = pino({ level: options.logLevel });
+  const signalled = new Promise<string>((resolve) => {
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+    process.once("SIGINT", () => resolve("SIGINT"));
+  });
   let op: RunningOperator;
   try {
-    op = await startOperator({ ...options, logger });
+    // Start-up waits for the caches, which never sync while a list is refused (RBAC, a missing
+    // CRD): a signal meanwhile must still end the process cleanly.
+    const first = await Promise.race([startOperator({ ...options, logger }), signalled]);
+    if (typeof first === "string") {
+      logger.info({ signal: first }, "signal received before the caches synced; exiting");
+      // Nothing to hand over: no lease is held and no worker ran before the caches synced.
+      process.exit(0);
+    }
+    op = first;
   } catch (e) {
     logger.fatal({ err: e }, "cannot start");
     return 1;
   }
-  const signal = await new Promise<string>((resolve) => {
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-    process.once("SIGINT", () => resolve("SIGINT"));
-  });
+  const signal = await signalled;
   logger.info({ signal }, "signal received");
   const force = setTimeout(() => {
     logger.error("shutdown took longer than 25s; exiting");

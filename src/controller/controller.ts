@@ -15,7 +15,7 @@ import { childKinds } from "../render/index.ts";
 import type { OperatorMetrics } from "../server/metrics.ts";
 import { trimPod, trimReplicaSet } from "../status/cached.ts";
 import { type ChildKind, keyOf, MANAGED_BY_LABEL, ownerKey } from "./keys.ts";
-import { type ChildCache, readyReason, reconcile } from "./reconcile.ts";
+import { type ApplyFailedError, type ChildCache, readyReason, reconcile } from "./reconcile.ts";
 
 export type ControllerOptions = {
   client: KubeClient;
@@ -48,6 +48,8 @@ export class Controller {
   #queue: WorkQueue<string> | undefined;
   #resyncTimer: NodeJS.Timeout | undefined;
   #seenReady = new Set<string>();
+  /** Per ModelService uid, since when its writes fail transiently (reconcile.ts reports them once they persist). */
+  #transientFailures = new Map<string, number>();
   #started = false;
   #reconciles = 0;
   /** Child kinds whose API the cluster does not serve (kind → why); their informers are not started. */
@@ -114,7 +116,7 @@ export class Controller {
     return this.children.filter((c) => !this.#unavailable.has(c.kind.kind));
   }
 
-  get #informers(): { hasSynced(): boolean; stop(): void; start(): Promise<void> }[] {
+  get #informers(): { hasSynced(): boolean; syncError(): string | undefined; stop(): void; start(): Promise<void> }[] {
     return [this.modelServices, ...this.#servedChildren.map((c) => c.informer), this.replicaSets, this.pods];
   }
 
@@ -165,6 +167,15 @@ export class Controller {
     return this.#informers.every((i) => i.hasSynced());
   }
 
+  /** Why the caches have not synced, when a list keeps failing (a missing CRD, RBAC): for /readyz. */
+  syncProblem(): string | undefined {
+    for (const i of this.#informers) {
+      const why = i.hasSynced() ? undefined : i.syncError();
+      if (why) return why;
+    }
+    return undefined;
+  }
+
   /** Enqueues every ModelService in the cache. */
   resync(): void {
     for (const ms of this.modelServices.list()) if (ms.metadata.name) this.enqueue(keyOf(ms.metadata.namespace, ms.metadata.name));
@@ -212,6 +223,7 @@ export class Controller {
             logger,
             metrics,
             seenReady: this.#seenReady,
+            transientFailures: this.#transientFailures,
             unavailable: this.#unavailable,
             signal,
             ...(this.#opts.nameConflictRequeueMs !== undefined ? { nameConflictRequeueMs: this.#opts.nameConflictRequeueMs } : {}),
@@ -231,6 +243,8 @@ export class Controller {
         metrics?.reconcileTotal.inc({ result: "error" });
         end?.({ result: "error" });
         if ((e as Error).name !== "ApplyFailedError") metrics?.reconcileErrors.inc({ kind: "internal" });
+        // The backoff may outgrow the moment a persisting transient failure is due in the status.
+        else if ((e as ApplyFailedError).reportInMs !== undefined) queue.addAfter(key, (e as ApplyFailedError).reportInMs as number);
         throw e;
       }
     };

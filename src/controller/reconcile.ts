@@ -17,7 +17,7 @@ import type { ModelService, ModelServiceStatus } from "../api/types.ts";
 import type { OperatorConfig } from "../config/operator-config.ts";
 import { deleteObject, patchStatus, serverSideApply } from "../kube/apply.ts";
 import { isApiError, type KubeClient, resourcePath } from "../kube/client.ts";
-import { errorMessage, isPermanent } from "../kube/errors.ts";
+import { errorMessage, isNamespaceTerminating, isPermanent } from "../kube/errors.ts";
 import type { EventRecorder } from "../kube/events.ts";
 import { mergePatch } from "../kube/merge-patch.ts";
 import { NAME_LABEL } from "../model/labels.ts";
@@ -58,7 +58,19 @@ export type ReconcileContext = {
   signal?: AbortSignal;
   /** How long to wait before looking at a name conflict again (default NAME_CONFLICT_REQUEUE_MS; tests shorten it). */
   nameConflictRequeueMs?: number;
+  /** Per ModelService uid: since when (ms) its writes fail transiently; kept across reconciles by the controller. */
+  transientFailures?: Map<string, number>;
+  /** How long a transient failure must persist before the status reports it (default TRANSIENT_REPORT_MS). */
+  transientReportMs?: number;
 };
+
+/**
+ * A transient write failure (5xx, timeout, 429) reaches the status once it has lasted this long:
+ * a blip that the next retry fixes stays out of the status and the Events, but a child that keeps
+ * failing (an HPA refused with 500 on every apply) shows as ApplyFailed within seconds. The work
+ * queue retries from 5 ms doubling, so about a dozen attempts fall in this window.
+ */
+export const TRANSIENT_REPORT_MS = 10_000;
 
 /**
  * How long to wait before looking again at a name conflict. The conflicting object has no
@@ -72,9 +84,12 @@ export type ReconcileResult = { requeueAfterMs?: number; result: "success" | "re
 
 /** Thrown after the status has been written, so the work queue retries with backoff. */
 export class ApplyFailedError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** A transient failure not in the status yet: retry no later than this, when it would be reported. */
+  reportInMs: number | undefined;
+  constructor(message: string, options?: { cause?: unknown; reportInMs?: number }) {
     super(message, options);
     this.name = "ApplyFailedError";
+    this.reportInMs = options?.reportInMs;
   }
 }
 
@@ -152,7 +167,7 @@ async function getLive(ctx: ReconcileContext, kind: ChildKind, namespace: string
  * admission rejection) goes into the status (ApplyFailed, Stalled); transient ones (timeouts, 5xx,
  * 409, 429) are only retried with backoff.
  */
-type Failures = { permanent?: string; transient?: string; add(what: string, e: unknown): void };
+type Failures = { permanent?: string; transient?: string; terminating?: boolean; add(what: string, e: unknown): void };
 
 function newFailures(ctx: ReconcileContext, log: Logger): Failures {
   const f: Failures = {
@@ -160,6 +175,12 @@ function newFailures(ctx: ReconcileContext, log: Logger): Failures {
       // Leadership lost (or shutting down) mid-request: stop here, the next leader takes over.
       if (ctx.signal?.aborted) throw ctx.signal.reason;
       const msg = `${what}: ${errorMessage(e)}`;
+      if (isNamespaceTerminating(e)) {
+        // Everything in it is going away: no status, no Event, no retry.
+        f.terminating = true;
+        log.debug({ err: msg }, "namespace is being terminated");
+        return;
+      }
       if (isPermanent(e)) f.permanent ??= msg;
       else f.transient ??= msg;
       log.warn({ err: msg, permanent: isPermanent(e) }, "write failed");
@@ -283,7 +304,13 @@ export async function reconcile(ctx: ReconcileContext, key: string): Promise<Rec
     reportSkipped(p.skipped, gathered.readErrors, failures, name, log);
     applied = await execute(ctx, p, namespace, failures, log);
   }
-  const { permanent: applyError, transient: transientError } = failures;
+  if (failures.terminating) return { result: "gone" };
+  const { permanent, transient: transientError } = failures;
+  const transientSince = persistingSince(ctx, uid, transientError !== undefined);
+  const nowMs = (ctx.now?.() ?? new Date()).getTime();
+  // A transient failure that persisted is reported (and still retried); a permanent one wins.
+  const transientPersisted = !permanent && transientSince !== undefined && nowMs - transientSince >= (ctx.transientReportMs ?? TRANSIENT_REPORT_MS);
+  const applyError = permanent ?? (transientPersisted ? transientError : undefined);
 
   // 5. Status, from the caches. A Deployment just applied is taken from the apply's answer: its
   // generation is ahead of its observedGeneration, so the status says the rollout is in progress
@@ -310,19 +337,37 @@ export async function reconcile(ctx: ReconcileContext, key: string): Promise<Rec
     invalidSpec,
     ...(conflicts.length ? { conflicts } : {}),
     applyError,
+    ...(transientPersisted ? { applyRetrying: true } : {}),
     url,
   });
-  if ((await writeStatus(ctx, { namespace, name }, ms, status, now, log)) === "gone") return { result: "gone" };
+  // A transient failure not reported yet must not let Ready turn True on a child that was not applied.
+  const hideReady = transientError !== undefined && !applyError && isReady(status) && !isReady(ms.status);
+  if (hideReady) log.debug({ err: transientError }, "not writing Ready True while a child fails to apply");
+  else if ((await writeStatus(ctx, { namespace, name }, ms, status, now, log)) === "gone") return { result: "gone" };
 
   // Like an invalid spec, a child whose API is not served is not retried: only a change of the
   // spec or an operator restart (after installing KEDA) can fix it.
   if (invalidSpec || (unservedKind && !transientError)) return { result: "invalid_spec" };
   if (applyError || transientError) {
     ctx.metrics?.reconcileErrors.inc({ kind: "apply" });
-    throw new ApplyFailedError((applyError ?? transientError) as string);
+    const reportInMs =
+      !applyError && transientSince !== undefined ? Math.max(1, transientSince + (ctx.transientReportMs ?? TRANSIENT_REPORT_MS) - nowMs) : undefined;
+    throw new ApplyFailedError((applyError ?? transientError) as string, { reportInMs });
   }
   if (conflicts.length) return { result: "requeue", requeueAfterMs: ctx.nameConflictRequeueMs ?? NAME_CONFLICT_REQUEUE_MS };
   return requeueAfterMs !== undefined ? { result: "requeue", requeueAfterMs } : { result: "success" };
+}
+
+/** When the ModelService's transient failures began (undefined: none now); forgets it once a reconcile succeeds. */
+function persistingSince(ctx: ReconcileContext, uid: string | undefined, failing: boolean): number | undefined {
+  if (!uid || !ctx.transientFailures) return undefined;
+  if (!failing) {
+    ctx.transientFailures.delete(uid);
+    return undefined;
+  }
+  const since = ctx.transientFailures.get(uid) ?? (ctx.now?.() ?? new Date()).getTime();
+  ctx.transientFailures.set(uid, since);
+  return since;
 }
 
 export const readyReason = (s: ModelServiceStatus | undefined): string => s?.conditions?.find((c) => c.type === "Ready")?.reason ?? "";

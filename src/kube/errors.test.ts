@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "./client.ts";
-import { errorMessage, isPermanent } from "./errors.ts";
+import { errorMessage, isNamespaceTerminating, isPermanent } from "./errors.ts";
 
 describe("isPermanent", () => {
   it.each([
@@ -62,5 +62,21 @@ describe("errorMessage", () => {
   });
   it("is at most 900 characters", () => {
     expect(errorMessage(new ApiError(422, "x", "Invalid", { message: "y".repeat(5000) }))).toHaveLength(900);
+  });
+});
+
+describe("isNamespaceTerminating", () => {
+  const forbidden = (body: unknown) => new ApiError(403, "x", "Forbidden", body);
+  it("recognises the API server's refusal to create in a namespace being deleted, by cause or by message", () => {
+    const message = 'services "m" is forbidden: unable to create new content in namespace ml because it is being terminated';
+    expect(isNamespaceTerminating(forbidden({ kind: "Status", reason: "Forbidden", message, details: { causes: [{ reason: "NamespaceTerminating" }] } }))).toBe(
+      true,
+    );
+    expect(isNamespaceTerminating(forbidden({ kind: "Status", reason: "Forbidden", message }))).toBe(true);
+  });
+  it("is false for other refusals", () => {
+    expect(isNamespaceTerminating(forbidden({ kind: "Status", message: 'services "m" is forbidden: exceeded quota: q' }))).toBe(false);
+    expect(isNamespaceTerminating(new ApiError(500, "x", undefined, { message: "because it is being terminated" }))).toBe(false);
+    expect(isNamespaceTerminating(new Error("because it is being terminated"))).toBe(false);
   });
 });

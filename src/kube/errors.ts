@@ -43,3 +43,15 @@ export function errorMessage(e: unknown): string {
   const message = typeof e === "object" && e !== null ? (e as { message?: unknown }).message : undefined;
   return (typeof message === "string" ? message : String(e)).slice(0, 900);
 }
+
+/**
+ * The namespace is being deleted: the API server refuses to create anything in it (403, cause
+ * NamespaceTerminating, message "... because it is being terminated"). Nothing to fix or report.
+ */
+export function isNamespaceTerminating(e: unknown): boolean {
+  if (!isApiError(e, 403)) return false;
+  const body = e.body as { message?: unknown; details?: { causes?: { reason?: unknown }[] } } | undefined;
+  if (typeof body !== "object" || body === null) return false;
+  if (body.details?.causes?.some((c) => c.reason === "NamespaceTerminating")) return true;
+  return typeof body.message === "string" && body.message.includes("because it is being terminated");
+}

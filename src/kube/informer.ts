@@ -10,6 +10,7 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { ApiError, type KubeClient, resourcePath } from "./client.ts";
+import { errorMessage } from "./errors.ts";
 import { sleep } from "./sleep.ts";
 
 export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED";
@@ -116,6 +117,13 @@ export class Informer<T extends KubernetesObject> {
   hasSynced(): boolean {
     return this.synced.size === this.scopes.length;
   }
+
+  /** Why a scope that has not synced yet cannot list (404: the API is not served, 403: RBAC), for /readyz. */
+  syncError(): string | undefined {
+    for (const [scope, why] of this.listErrors) if (!this.synced.has(scope)) return why;
+    return undefined;
+  }
+  private readonly listErrors = new Map<string | undefined, string>();
 
   list(namespace?: string): T[] {
     if (namespace !== undefined) return [...(this.store.get(namespace)?.values() ?? [])];
@@ -261,6 +269,7 @@ export class Informer<T extends KubernetesObject> {
     }
     if (first) {
       this.synced.add(scope);
+      this.listErrors.delete(scope);
       if (this.hasSynced()) {
         for (const w of this.syncWaiters) w.resolve();
         this.syncWaiters = [];
@@ -342,6 +351,7 @@ export class Informer<T extends KubernetesObject> {
         if (failures >= 3) st.rv = undefined;
         const delay = this.backoff(failures - 1);
         this.log.warn({ namespace: scope, err: errSummary(err), attempt: failures, retryInMs: Math.round(delay) }, "informer list/watch failed, retrying");
+        if (!this.synced.has(scope)) this.listErrors.set(scope, listProblem(`${this.opts.plural}.${this.opts.apiVersion}`, scope, err));
         restart("error");
         await sleep(delay, stop);
       }
@@ -417,6 +427,18 @@ export class Informer<T extends KubernetesObject> {
       this.watchCtls.delete(ctl);
     }
   }
+}
+
+/** One line on why a list fails, with the likely fix for the two a user can cause. */
+function listProblem(what: string, scope: string | undefined, err: unknown): string {
+  const where = `cannot list ${what}${scope ? ` in namespace ${scope}` : ""}`;
+  const hint =
+    err instanceof ApiError && err.status === 404
+      ? " (is its CustomResourceDefinition installed?)"
+      : err instanceof ApiError && err.status === 403
+        ? " (the operator's RBAC does not allow it)"
+        : "";
+  return `${where}: ${errorMessage(err).replace(/\s+/g, " ").trim()}${hint}`;
 }
 
 function errSummary(err: unknown): unknown {

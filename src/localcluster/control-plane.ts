@@ -46,6 +46,8 @@ export type ControlPlaneOptions = {
   dir?: string;
   /** Let the processes outlive this Node process (`cluster up`): no watchdog, no signal handlers. */
   persistent?: boolean;
+  /** Also log the admin user's reads (get, list, watch) to the audit log, so a benchmark can count every request a client sends. */
+  auditReads?: boolean;
 };
 
 export type ControlPlane = {
@@ -193,6 +195,13 @@ rules:
   verbs: ["create", "update", "patch", "delete", "deletecollection"]
 - level: None
 `;
+
+/** AUDIT_POLICY plus the admin user's reads (a watch is logged when it starts and when it ends: count auditIDs). */
+const auditPolicyWithReads = (): string =>
+  AUDIT_POLICY.replace(
+    "- level: Metadata\n  verbs:",
+    `- level: Metadata\n  users: ["${COMPONENT_USERS.admin}"]\n  verbs: ["get", "list", "watch"]\n- level: Metadata\n  verbs:`,
+  );
 
 // --- a minimal API client (client-node is not needed to boot) -------------------------------
 
@@ -370,7 +379,7 @@ export const startControlPlane = async (opts: ControlPlaneOptions = {}): Promise
     await Promise.all([
       makePki(pki),
       renderKwokConfig(opts.podReadyDelayMs ?? 1000).then((cfg) => writeFile(join(dir, "kwok.yaml"), cfg)),
-      writeFile(join(dir, "audit-policy.yaml"), AUDIT_POLICY),
+      writeFile(join(dir, "audit-policy.yaml"), opts.auditReads ? auditPolicyWithReads() : AUDIT_POLICY),
     ]);
     const creds: Creds = { ca: readFileSync(join(pki, "ca.crt")), cert: readFileSync(join(pki, "admin.crt")), key: readFileSync(join(pki, "admin.key")) };
     for (const id of IDENTITIES) {

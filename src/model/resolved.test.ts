@@ -1,16 +1,12 @@
 import { describe, expect, it } from "vitest";
-import type { ModelService, ModelServiceSpec } from "../api/types.ts";
+import { modelService, type SpecPatch, withSpec, withUid } from "../../test/support/model-service.ts";
+import type { ModelService } from "../api/types.ts";
 import { defaultOperatorConfig, type OperatorConfig } from "../config/operator-config.ts";
 import { render } from "../render/index.ts";
 import { resolve } from "./resolved.ts";
 
-const ms = (spec: Partial<ModelServiceSpec> = {}): ModelService =>
-  ({
-    apiVersion: "modelservice.dev/v1alpha1",
-    kind: "ModelService",
-    metadata: { name: "m", namespace: "ml", uid: "u" },
-    spec: { model: { uri: "hf://Qwen/Qwen2.5-0.5B-Instruct" }, engine: { type: "vLLM" }, gpu: { count: 1 }, ...spec },
-  }) as ModelService;
+const ms = (spec: SpecPatch = {}): ModelService =>
+  modelService("m", withUid("u"), withSpec({ model: { uri: "hf://Qwen/Qwen2.5-0.5B-Instruct" }, gpu: { count: 1 } }), withSpec(spec));
 const keda: OperatorConfig = { ...defaultOperatorConfig, keda: { ...defaultOperatorConfig.keda, enabled: true } };
 
 describe("resolve", () => {

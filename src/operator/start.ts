@@ -62,7 +62,7 @@ export async function startOperator(input: StartOptions = {}): Promise<RunningOp
     host: o.httpHost,
     port: o.httpPort,
     registry: metrics.registry,
-    ready: () => controller.hasSynced() || "caches not synced",
+    ready: () => controller.hasSynced() || `caches not synced${((why) => (why ? `: ${why}` : ""))(controller.syncProblem())}`,
     ...(o.metricsAuth === "kubernetes" ? { authorizeMetrics: kubernetesMetricsAuth({ client, logger: logger.child({ component: "metrics-auth" }) }) } : {}),
   });
   metrics.setLeader(() => leading);

@@ -3,6 +3,7 @@
 import type { V1Container, V1PodSpec } from "@kubernetes/client-node";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { modelService as build, inNamespace, withUid, withWholeSpec } from "../../test/support/model-service.ts";
 import { celViolations } from "../api/cel.ts";
 import { ENGINE_TYPES, modelServiceSchema } from "../api/schema.ts";
 import type { ModelService } from "../api/types.ts";
@@ -149,12 +150,7 @@ const scaling = fc.oneof(fc.constant({}), fc.record({ replicas: fc.integer({ min
 const modelService: fc.Arbitrary<ModelService> = fc
   .record({ name, namespace: fc.constantFrom("default", "ml-prod"), spec, scaling })
   .map(({ name, namespace, spec, scaling }) =>
-    modelServiceSchema.safeParse({
-      apiVersion: "modelservice.dev/v1alpha1",
-      kind: "ModelService",
-      metadata: { name, namespace, uid: "u-1" },
-      spec: { ...spec, ...scaling },
-    }),
+    modelServiceSchema.safeParse(build(name, inNamespace(namespace), withUid("u-1"), withWholeSpec({ ...spec, ...scaling }))),
   )
   // What admission accepts: the field shapes (zod) and the CRD's CEL rules.
   .filter((r) => r.success && celViolations(r.data).length === 0)

@@ -1,23 +1,16 @@
 import type { V1Container, V1Deployment } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
+import { MS_UID, modelService, parsed, type SpecPatch, withSpec } from "../../test/support/model-service.ts";
 import { ENGINE_TYPES, type EngineType, modelServiceSchema } from "../api/schema.ts";
 import type { ModelService, ModelServiceSpec } from "../api/types.ts";
 import { defaultOperatorConfig, type OperatorConfig } from "../config/operator-config.ts";
 import { selectorLabels } from "../model/labels.ts";
 import { CHILD_KINDS, childKinds, childrenYaml, InvalidSpecError, orderedChildren, PROGRESS_DEADLINE_MARGIN_SECONDS, render, serviceUrl } from "./index.ts";
 
-const UID = "7f1c9d2e-0000-4000-8000-000000000001";
+const UID = MS_UID;
 
-/** A valid ModelService with `spec` merged over a minimal vLLM spec. */
-function ms(spec: Partial<ModelServiceSpec> = {}, name = "demo"): ModelService {
-  const raw = {
-    apiVersion: "modelservice.dev/v1alpha1",
-    kind: "ModelService",
-    metadata: { name, namespace: "ml", uid: UID },
-    spec: { model: { uri: "hf://org/model" }, engine: { type: "vLLM" }, ...spec },
-  };
-  return modelServiceSchema.parse(raw);
-}
+/** A valid ModelService with `spec` merged over the builder's minimal vLLM spec, defaults applied. */
+const ms = (spec: SpecPatch = {}, name = "demo"): ModelService => parsed(modelService(name, withSpec(spec)));
 
 const kedaConfig: OperatorConfig = { ...defaultOperatorConfig, keda: { ...defaultOperatorConfig.keda, enabled: true } };
 
@@ -70,17 +63,15 @@ describe("every engine × model source", () => {
   for (const engine of ENGINE_TYPES) {
     for (const source of SOURCES) {
       it(`${engine} with ${source.label}`, () => {
-        const raw = {
-          apiVersion: "modelservice.dev/v1alpha1",
-          kind: "ModelService",
-          metadata: { name: "m", namespace: "ml", uid: UID },
-          spec: {
-            model: { ...(source.uri ? { uri: source.uri } : {}), credentialsSecret: SECRET },
+        const raw = modelService(
+          "m",
+          withSpec({
+            model: { uri: source.uri, credentialsSecret: SECRET },
             engine: { type: engine, ...(engine === "Custom" ? { image: "ghcr.io/acme/server:1" } : {}) },
             gpu: { count: 1 },
             ...(source.cache ? { cache: { size: "50Gi" } } : {}),
-          },
-        };
+          }),
+        );
         const parsed = modelServiceSchema.safeParse(raw);
         const expected = expectedProblem(engine, source);
         if (expected === "schema") {
@@ -214,10 +205,12 @@ describe("engine arguments", () => {
   });
 
   it("weights in the image need the model flag in args", () => {
-    expect(problemsOf(() => render(ms({ model: {} }), defaultOperatorConfig))).toEqual([
+    expect(problemsOf(() => render(ms({ model: { uri: undefined } }), defaultOperatorConfig))).toEqual([
       { path: "spec.model.uri", message: expect.stringContaining("--model") },
     ]);
-    const args = engineOf(render(ms({ model: {}, engine: { type: "vLLM", args: ["--model=/weights"] } }), defaultOperatorConfig).deployment).args;
+    const args = engineOf(
+      render(ms({ model: { uri: undefined }, engine: { type: "vLLM", args: ["--model=/weights"] } }), defaultOperatorConfig).deployment,
+    ).args;
     expect(args).toContain("--model=/weights");
   });
 

@@ -3,21 +3,14 @@
 import type { V1Container, V1Deployment } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { modelServiceSchema } from "../api/schema.ts";
+import { modelService, parsed, type SpecPatch, withSpec, withUid } from "../../test/support/model-service.ts";
 import type { ModelService, ModelServiceSpec } from "../api/types.ts";
 import { defaultOperatorConfig, type OperatorConfig } from "../config/operator-config.ts";
 import { type InvalidSpecError, render, serviceUrl } from "./index.ts";
 
 const UID = "7f1c9d2e-0000-4000-8000-000000000002";
 
-function ms(spec: Partial<ModelServiceSpec> = {}): ModelService {
-  return modelServiceSchema.parse({
-    apiVersion: "modelservice.dev/v1alpha1",
-    kind: "ModelService",
-    metadata: { name: "demo", namespace: "ml", uid: UID },
-    spec: { model: { uri: "hf://org/model" }, engine: { type: "vLLM" }, ...spec },
-  });
-}
+const ms = (spec: SpecPatch = {}): ModelService => parsed(modelService("demo", withUid(UID), withSpec(spec)));
 const withAccess = (access: Partial<OperatorConfig["access"]>): OperatorConfig => ({
   ...defaultOperatorConfig,
   access: { ...defaultOperatorConfig.access, ...access },

@@ -1,16 +1,14 @@
 import type { KubernetesObject, V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import { ownedByDeployment, trimPod, trimReplicaSet } from "./cached.ts";
-import { computeStatus } from "./compute.ts";
 import {
   ago,
   crashLoopShape,
   deployment,
   downloadingShape,
   GPU_MESSAGE,
+  llama,
   loadingShape,
   minutes,
-  modelService,
   NAME,
   NOT_FOUND_PULL,
   NS,
@@ -23,7 +21,9 @@ import {
   terminated,
   unschedulableShape,
   waitingShape,
-} from "./fixtures.test-helpers.ts";
+} from "../../test/support/status-fixtures.ts";
+import { ownedByDeployment, trimPod, trimReplicaSet } from "./cached.ts";
+import { computeStatus } from "./compute.ts";
 
 /** The pod as the API server sends it: managedFields, a full spec, annotations, extra labels and status fields. */
 function asServed(p: V1Pod): V1Pod {
@@ -134,7 +134,7 @@ describe("status from trimmed objects", () => {
   it.each(scenarios)("is the same as from the full objects: %s", (_name, shapes, o) => {
     const pods = shapes.map((s, i) => pod(String(i), s));
     const rss = o?.rs ?? [replicaSet(1)];
-    const base = { ms: modelService(), deployment: deployment({ ready: 1 }) };
+    const base = { ms: llama(), deployment: deployment({ ready: 1 }) };
     const full = computeStatus(observed({ ...base, replicaSets: rss, pods: pods.map(asServed) }));
     const trimmed = computeStatus(
       observed({

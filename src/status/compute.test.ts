@@ -1,7 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Condition, ModelServiceStatus } from "../api/types.ts";
-import { computeStatus, LOADING_REFRESH_MS, SPEC_GENERATION_ANNOTATION } from "./compute.ts";
-import { statusChanged } from "./events.ts";
+import { havingStatus, withAutoscaling, withGeneration, withSpec } from "../../test/support/model-service.ts";
 import {
   AFFINITY_MESSAGE,
   ago,
@@ -9,9 +7,9 @@ import {
   deployment,
   downloadingShape,
   GPU_MESSAGE,
+  llama,
   loadingShape,
   minutes,
-  modelService,
   NOT_FOUND_PULL,
   NOW,
   observed,
@@ -28,7 +26,10 @@ import {
   unschedulableShape,
   waitingShape,
   withStatus,
-} from "./fixtures.test-helpers.ts";
+} from "../../test/support/status-fixtures.ts";
+import type { Condition, ModelServiceStatus } from "../api/types.ts";
+import { computeStatus, LOADING_REFRESH_MS, SPEC_GENERATION_ANNOTATION } from "./compute.ts";
+import { statusChanged } from "./events.ts";
 
 const conditionOf = (s: ModelServiceStatus, type: string): Condition => {
   const c = s.conditions?.find((x) => x.type === type);
@@ -44,7 +45,7 @@ const summary = (s: ModelServiceStatus) => ({
 const readyMessage = (s: ModelServiceStatus) => conditionOf(s, "Ready").message;
 
 describe("computeStatus: one reason at a time", () => {
-  const gpu16 = modelService({ spec: { gpu: { count: 16 } } });
+  const gpu16 = llama(withSpec({ gpu: { count: 16 } }));
   const cases: {
     name: string;
     o: Parameters<typeof computeStatus>[0];
@@ -67,7 +68,7 @@ describe("computeStatus: one reason at a time", () => {
     {
       name: "Deployment rendered from an older ModelService generation: Progressing",
       o: observed({
-        ms: modelService({ generation: 3 }),
+        ms: llama(withGeneration(3)),
         deployment: deployment({ ready: 2, annotations: { [SPEC_GENERATION_ANNOTATION]: "2" } }),
         pods: [pod("a", readyShape()), pod("b", readyShape())],
       }),
@@ -108,7 +109,7 @@ describe("computeStatus: one reason at a time", () => {
     {
       name: "a non-default GPU resource: InsufficientGPU names it",
       o: observed({
-        ms: modelService({ spec: { replicas: 1, gpu: { count: 2, resourceName: "amd.com/gpu" } } }),
+        ms: llama(withSpec({ replicas: 1, gpu: { count: 2, resourceName: "amd.com/gpu" } })),
         deployment: deployment({ replicas: 1 }),
         pods: [
           pod(
@@ -125,7 +126,7 @@ describe("computeStatus: one reason at a time", () => {
     {
       name: "no node has the GPU product: NoMatchingNode",
       o: observed({
-        ms: modelService({ spec: { gpu: { count: 1, products: ["NVIDIA-H100-80GB-HBM3"], minMemoryMiB: 80000 } } }),
+        ms: llama(withSpec({ gpu: { count: 1, products: ["NVIDIA-H100-80GB-HBM3"], minMemoryMiB: 80000 } })),
         deployment: deployment(),
         pods: [pod("a", unschedulableShape(AFFINITY_MESSAGE)), pod("b", unschedulableShape(AFFINITY_MESSAGE))],
       }),
@@ -290,7 +291,7 @@ describe("computeStatus: one reason at a time", () => {
     {
       name: "downloading the weights in the init container: Loading",
       o: observed({
-        ms: modelService({ spec: { replicas: 1, model: { uri: "s3://models/llama" } } }),
+        ms: llama(withSpec({ replicas: 1, model: { uri: "s3://models/llama" } })),
         deployment: deployment({ replicas: 1 }),
         pods: [pod("a", downloadingShape(minutes(7)))],
       }),
@@ -313,7 +314,7 @@ describe("computeStatus: one reason at a time", () => {
     {
       name: "custom budget from spec.startup.timeoutSeconds",
       o: observed({
-        ms: modelService({ spec: { replicas: 1, startup: { timeoutSeconds: 600 } } }),
+        ms: llama(withSpec({ replicas: 1, startup: { timeoutSeconds: 600 } })),
         deployment: deployment({ replicas: 1 }),
         pods: [pod("a", loadingShape(minutes(11)))],
       }),
@@ -333,7 +334,7 @@ describe("computeStatus: one reason at a time", () => {
     },
     {
       name: "spec.replicas 0: Idle, Ready, not reconciling",
-      o: observed({ ms: modelService({ spec: { replicas: 0 } }), deployment: deployment({ replicas: 0 }) }),
+      o: observed({ ms: llama(withSpec({ replicas: 0 })), deployment: deployment({ replicas: 0 }) }),
       want: { phase: "Idle", ready: "True/ScaledToZero", reconciling: "False/ScaledToZero", stalled: "False/ScaledToZero" },
       message: ["parked: spec.replicas is 0"],
     },
@@ -382,7 +383,7 @@ describe("computeStatus: status fields", () => {
   it("fills counts, summary, selector, url and observedGeneration everywhere", () => {
     const { status } = computeStatus(
       observed({
-        ms: modelService({ generation: 7 }),
+        ms: llama(withGeneration(7)),
         deployment: deployment({ ready: 1, updated: 2, total: 2 }),
         pods: [pod("a", readyShape()), pod("b", loadingShape(60))],
         url: "http://llama-31-8b.ml.svc.cluster.local",
@@ -405,7 +406,7 @@ describe("computeStatus: status fields", () => {
   });
 
   it("without a Deployment reports the replicas the spec asks for", () => {
-    const { status } = computeStatus(observed({ ms: modelService({ spec: { replicas: 3 } }), replicaSets: [] }));
+    const { status } = computeStatus(observed({ ms: llama(withSpec({ replicas: 3 })), replicaSets: [] }));
     expect(status.replicaSummary).toBe("0/3");
     expect(status.replicas).toBe(0);
   });
@@ -433,7 +434,7 @@ describe("computeStatus: status fields", () => {
     const pods = Array.from({ length: 40 }, (_, i) =>
       pod(`p${i}`, i % 2 ? crashLoopShape(terminated(1, "Error", 30, long), 2) : unschedulableShape(GPU_MESSAGE.repeat(5))),
     );
-    const { status } = computeStatus(observed({ ms: modelService({ spec: { replicas: 40 } }), deployment: deployment({ replicas: 40 }), pods }));
+    const { status } = computeStatus(observed({ ms: llama(withSpec({ replicas: 40 })), deployment: deployment({ replicas: 40 }), pods }));
     for (const c of status.conditions ?? []) expect(c.message.length).toBeLessThanOrEqual(1024);
     expect((status.lastFailure?.message ?? "").length).toBeLessThanOrEqual(1024);
   });
@@ -454,7 +455,7 @@ describe("computeStatus: several problems at once (precedence)", () => {
   it("a crash loop outranks replicas waiting for GPUs, and the message counts both", () => {
     const { status } = computeStatus(
       observed({
-        ms: modelService({ spec: { replicas: 3, gpu: { count: 16 } } }),
+        ms: llama(withSpec({ replicas: 3, gpu: { count: 16 } })),
         deployment: deployment({ replicas: 3 }),
         pods: [pod("a", unschedulableShape(GPU_MESSAGE)), pod("b", unschedulableShape(GPU_MESSAGE)), pod("c", crashLoopShape(terminated(1, "Error"), 2))],
       }),
@@ -584,7 +585,7 @@ describe("computeStatus: rollouts", () => {
   it("new revision cannot get GPUs while the old one serves: Ready stays True, RolloutBlocked", () => {
     const { status } = computeStatus(
       observed({
-        ms: modelService({ generation: 2 }),
+        ms: llama(withGeneration(2)),
         deployment: deployment({ generation: 2, revision: 2, ready: 2, updated: 1, total: 3 }),
         replicaSets: twoRevisions,
         pods: [pod("a", readyShape(), { rev: 1 }), pod("b", readyShape(), { rev: 1 }), pod("c", unschedulableShape(GPU_MESSAGE), { rev: 2 })],
@@ -600,7 +601,7 @@ describe("computeStatus: rollouts", () => {
   it("a normal rollout: the new replica loads while the old ones serve", () => {
     const { status } = computeStatus(
       observed({
-        ms: modelService({ generation: 2 }),
+        ms: llama(withGeneration(2)),
         deployment: deployment({ generation: 2, revision: 2, ready: 2, updated: 1, total: 3 }),
         replicaSets: twoRevisions,
         pods: [pod("a", readyShape(), { rev: 1 }), pod("b", readyShape(), { rev: 1 }), pod("c", loadingShape(120), { rev: 2 })],
@@ -661,7 +662,7 @@ describe("computeStatus: stability (no hot loops)", () => {
   it("conditions carry the new generation after a spec change", () => {
     const o = observed({ deployment: deployment({ ready: 2 }), pods: [pod("a", readyShape()), pod("b", readyShape())] });
     const first = computeStatus(o).status;
-    const next = computeStatus({ ...withStatus(o, first), ms: { ...modelService({ generation: 2 }), status: first } }).status;
+    const next = computeStatus({ ...withStatus(o, first), ms: llama(withGeneration(2), havingStatus(first)) }).status;
     expect(next.observedGeneration).toBe(2);
     expect(next.conditions?.every((c) => c.observedGeneration === 2)).toBe(true);
     expect(statusChanged(first, next)).toBe(true);
@@ -690,7 +691,7 @@ describe("computeStatus: lastFailure", () => {
     const prevFailure = { reason: "OOMKilled", pod: "llama-31-8b-1d4f7b9c8-old", container: "engine", exitCode: 137, time: "2026-11-28T09:00:00Z" };
     const { status } = computeStatus(
       observed({
-        ms: modelService({ status: { lastFailure: prevFailure } }),
+        ms: llama(havingStatus({ lastFailure: prevFailure })),
         deployment: deployment({ ready: 2 }),
         pods: [pod("a", readyShape()), pod("b", readyShape())],
       }),
@@ -751,7 +752,7 @@ describe("computeStatus: requeueAfterMs", () => {
 });
 
 describe("computeStatus: autoscaling", () => {
-  const autoscaled = modelService({ spec: { replicas: undefined, autoscaling: { minReplicas: 1, maxReplicas: 4, target: { inFlightRequests: 16 } } } });
+  const autoscaled = llama(withAutoscaling({ minReplicas: 1, maxReplicas: 4, target: { inFlightRequests: 16 } }));
 
   it("scaling up beyond the floor keeps Ready True; the new replica loads in Reconciling", () => {
     const { status } = computeStatus(
@@ -764,6 +765,15 @@ describe("computeStatus: autoscaling", () => {
     expect(summary(status)).toEqual({ phase: "Ready", ready: "True/Ready", reconciling: "True/Loading", stalled: "False/Ready" });
     expect(conditionOf(status, "Reconciling").message).toContain("scaling up to 3 replicas: 1 of 3 replicas loading the model");
     expect(status.replicaSummary).toBe("2/3");
+  });
+
+  it("counts ready replicas from the pods, not the Deployment's lagging readyReplicas", () => {
+    const { status } = computeStatus(
+      observed({ ms: autoscaled, deployment: deployment({ replicas: 2, ready: 0 }), pods: [pod("a", readyShape()), pod("b", readyShape())] }),
+    );
+    expect(readyMessage(status)).toContain("2/2");
+    expect(status.readyReplicas).toBe(2);
+    expect(status.replicaSummary).toBe("2/2");
   });
 
   it("a scale-up that cannot get a GPU: Degraded but Ready", () => {

@@ -72,6 +72,8 @@ export interface ObservedState {
   conflicts?: string[];
   /** Applying children failed permanently (e.g. an admission error); a message without secrets. */
   applyError?: string;
+  /** applyError is transient and still retried. */
+  applyRetrying?: boolean;
   url?: string;
 }
 
@@ -196,6 +198,7 @@ export function computeStatus(o: ObservedState): StatusResult {
     invalidSpec: o.invalidSpec,
     conflicts: o.conflicts,
     applyError: o.applyError,
+    ...(o.applyRetrying ? { applyRetrying: true } : {}),
   });
 
   const describe = (d: PodDiagnosis) => describeFailure(d, budgetMs);
@@ -206,7 +209,9 @@ export function computeStatus(o: ObservedState): StatusResult {
   const lastFailure = pickLastFailure(candidates, prev?.lastFailure, now);
 
   const count = (b: PodDiagnosis["bucket"]) => diags.filter((d) => d.bucket === b).length;
-  const readyReplicas = dep?.status?.readyReplicas ?? 0;
+  // From the pods, like the Ready condition's message: the Deployment's own count lags them by one
+  // update of its controller, which showed 0/1 next to "1/1 replicas ready".
+  const readyReplicas = currentReady + oldReady;
   const status: ModelServiceStatus = {
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
     phase: v.phase,

@@ -1,7 +1,4 @@
 import { describe, expect, it } from "vitest";
-import type { ModelServiceStatus } from "../api/types.ts";
-import { computeStatus } from "./compute.ts";
-import { jsonEqual, statusChanged, transitionEvents } from "./events.ts";
 import {
   crashLoopShape,
   deployment,
@@ -16,7 +13,10 @@ import {
   unschedulableShape,
   waitingShape,
   withStatus,
-} from "./fixtures.test-helpers.ts";
+} from "../../test/support/status-fixtures.ts";
+import type { ModelServiceStatus } from "../api/types.ts";
+import { computeStatus } from "./compute.ts";
+import { jsonEqual, statusChanged, transitionEvents } from "./events.ts";
 
 const later = (s: number) => new Date(NOW.getTime() + s * 1000);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { GPU_MESSAGE } from "./fixtures.test-helpers.ts";
+import { GPU_MESSAGE } from "../../test/support/status-fixtures.ts";
 import { formatDuration, formatElapsed, quote, redact, rfc3339, toMs, truncate } from "./format.ts";
 import { schedulerSummary, unschedulableReason } from "./pods.ts";
 

@@ -2,9 +2,10 @@
 // every other. computeStatus end to end is covered in compute.test.ts.
 import type { V1Deployment } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
+import { withAutoscaling } from "../../test/support/model-service.ts";
+import { deployment, llama, NOW, progressDeadlineExceeded, QUOTA_MESSAGE, replicaSet } from "../../test/support/status-fixtures.ts";
 import { defaultOperatorConfig } from "../config/operator-config.ts";
 import { resolve } from "../model/resolved.ts";
-import { deployment, modelService, NOW, progressDeadlineExceeded, QUOTA_MESSAGE, replicaSet } from "./fixtures.test-helpers.ts";
 import type { PodDiagnosis } from "./pods.ts";
 import { REASONS } from "./reasons.ts";
 import {
@@ -24,7 +25,7 @@ import {
   verdict,
 } from "./verdict.ts";
 
-const ms = modelService();
+const ms = llama();
 const input = (o: Partial<VerdictInput> = {}): VerdictInput & { deployment: V1Deployment } => ({
   spec: ms.spec,
   resolved: resolve(ms, defaultOperatorConfig),
@@ -103,6 +104,13 @@ describe("applyFailed", () => {
     expect(summary(v)).toEqual({ phase: "Degraded", ready: "False/ApplyFailed", reconciling: "False/ApplyFailed", stalled: "True/ApplyFailed" });
     expect(v?.ready.message).toMatch(/^applying the children failed: .*no GPUs for you.*; the existing Deployment keeps serving 1 replica$/);
   });
+  it("keeps Ready False while a persisting transient failure is retried, even with every replica serving", () => {
+    const v = verdict(input({ applyError: "applying HorizontalPodAutoscaler m: 500: cannot convert float64 to int32", applyRetrying: true, currentReady: 1 }));
+    expect(summary(v)).toEqual({ phase: "Degraded", ready: "False/ApplyFailed", reconciling: "True/ApplyFailed", stalled: "False/ApplyFailed" });
+    expect(v.ready.message).toMatch(
+      /^applying the children failed: .*cannot convert float64 to int32.*; retrying; the existing Deployment keeps serving 1 replica$/,
+    );
+  });
 });
 
 describe("deploymentMissing", () => {
@@ -180,7 +188,7 @@ describe("servingVerdict", () => {
     expect(servingVerdict(input({ currentReady: 1 }), none)).toBeUndefined();
   });
   it("with autoscaling, needs only the floor: scaling up is work in progress on a model that serves", () => {
-    const auto = modelService({ spec: { replicas: undefined, autoscaling: { minReplicas: 1, maxReplicas: 4, target: { cpuUtilization: 80 } } } });
+    const auto = llama(withAutoscaling({ minReplicas: 1, maxReplicas: 4, target: { cpuUtilization: 80 } }));
     const x = input({
       spec: auto.spec,
       resolved: resolve(auto, defaultOperatorConfig),

@@ -46,6 +46,8 @@ export interface VerdictInput {
   invalidSpec?: { path: string; message: string }[];
   conflicts?: string[];
   applyError?: string;
+  /** applyError is a transient failure that persisted (see reconcile.ts): still retried, so not Stalled. */
+  applyRetrying?: boolean;
 }
 
 type WithDeployment = VerdictInput & { deployment: V1Deployment };
@@ -100,10 +102,20 @@ export function nameConflict(x: VerdictInput): Verdict | undefined {
   return stalledOn(x, REASONS.NameConflict, truncate(`${list}${keepsServing(x)}`));
 }
 
-/** Applying a child failed permanently (the controller passes only such errors). */
+/**
+ * Applying a child failed: permanently, or transiently for long enough (the controller decides).
+ * A desired child that is not applied never leaves Ready True, whatever the replicas do.
+ */
 export function applyFailed(x: VerdictInput): Verdict | undefined {
   if (!x.applyError) return undefined;
-  return stalledOn(x, REASONS.ApplyFailed, truncate(`applying the children failed: ${quote(x.applyError, 700)}${keepsServing(x)}`));
+  const msg = truncate(`applying the children failed: ${quote(x.applyError, 700)}${x.applyRetrying ? "; retrying" : ""}${keepsServing(x)}`);
+  if (!x.applyRetrying) return stalledOn(x, REASONS.ApplyFailed, msg);
+  return {
+    phase: serving(x) > 0 ? "Degraded" : "Failed",
+    ready: cond("False", REASONS.ApplyFailed, msg),
+    reconciling: cond("True", REASONS.ApplyFailed, msg),
+    stalled: cond("False", REASONS.ApplyFailed),
+  };
 }
 
 /** No Deployment yet. */

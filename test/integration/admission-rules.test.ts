@@ -24,10 +24,14 @@ afterAll(async () => {
 /** The API server's rejection message for a dry-run create, or "" when it admits the object. */
 async function admission(obj: Record<string, unknown>): Promise<string> {
   try {
-    await c.request("POST", resourcePath({ apiVersion: `${GROUP}/${VERSION}`, plural: PLURAL, namespace }), { body: obj, query: { dryRun: "All" } });
+    // Strict: an unknown field is refused (400) instead of pruned with a warning.
+    await c.request("POST", resourcePath({ apiVersion: `${GROUP}/${VERSION}`, plural: PLURAL, namespace }), {
+      body: obj,
+      query: { dryRun: "All", fieldValidation: "Strict" },
+    });
     return "";
   } catch (e) {
-    if (!isApiError(e, 422)) throw e;
+    if (!isApiError(e, 422) && !isApiError(e, 400)) throw e;
     return String((e.body as { message?: string } | undefined)?.message ?? e.message);
   }
 }
@@ -40,6 +44,10 @@ describe("the API server and the offline evaluator agree on every case", () => {
     if (rc.expect === "valid") {
       expect(server).toBe("");
       expect(offline).toEqual([]);
+      return;
+    }
+    if (rc.unknownField) {
+      expect(server).toContain(rc.serverMessage);
       return;
     }
     expect(server).toContain(`${rc.expect.path}: `);

@@ -9,6 +9,18 @@ import type { ModelService } from "../../src/api/types.ts";
 import { isApiError, KubeClient, loadKubeConfig, resourcePath } from "../../src/kube/client.ts";
 import { installCrd } from "../../src/operator/install-crd.ts";
 import { type RunningOperator, type StartOptions, startOperator } from "../../src/operator/start.ts";
+import {
+  inNamespace,
+  manifest,
+  modelService,
+  simulateLoad,
+  withEngine,
+  withGpus,
+  withMetadata,
+  withModel,
+  withReplicas,
+  withWholeSpec,
+} from "../support/model-service.ts";
 import { createNamespace, kubeconfigPath, waitFor as pollFor } from "./kube-helpers.ts";
 
 export { createNamespace, kubeconfigPath, sleep } from "./kube-helpers.ts";
@@ -42,7 +54,7 @@ export async function applyModelService(
   spec: Record<string, unknown>,
   extra: Partial<KubernetesObject["metadata"]> = {},
 ): Promise<ModelService> {
-  const body = { apiVersion: "modelservice.dev/v1alpha1", kind: "ModelService", metadata: { name, namespace: ns, ...extra }, spec };
+  const body = manifest(modelService(name, inNamespace(ns), withMetadata(extra ?? {}), withWholeSpec(spec)));
   return client.request<ModelService>("PATCH", MS_PATH(ns, name), {
     body,
     contentType: "application/apply-patch+yaml",
@@ -67,17 +79,18 @@ export const getDeployment = (client: KubeClient, ns: string, name: string) => g
 export const condition = (ms: ModelService | undefined, type: string) => ms?.status?.conditions?.find((c) => c.type === type);
 export const isReady = (ms: ModelService | undefined) => condition(ms, "Ready")?.status === "True";
 
-/** A small GPU ModelService that kwok serves; `loadSeconds` simulates loading the weights. */
+/** The spec of a small GPU ModelService that kwok serves; `loadSeconds` simulates loading the weights. */
 export function gpuSpec(
   opts: { loadSeconds?: number; replicas?: number; image?: string; env?: { name: string; value: string }[] } = {},
 ): Record<string, unknown> {
-  return {
-    model: { uri: "hf://Qwen/Qwen2.5-0.5B-Instruct" },
-    engine: { type: "vLLM", ...(opts.image ? { image: opts.image } : {}), ...(opts.env ? { env: opts.env } : {}) },
-    gpu: { count: 1 },
-    ...(opts.replicas !== undefined ? { replicas: opts.replicas } : {}),
-    ...(opts.loadSeconds !== undefined ? { podMetadata: { annotations: { "modelservice.dev/simulate-load-seconds": String(opts.loadSeconds) } } } : {}),
-  };
+  return modelService(
+    "m",
+    withModel("hf://Qwen/Qwen2.5-0.5B-Instruct"),
+    withGpus(1),
+    withEngine("vLLM", { image: opts.image, env: opts.env }),
+    ...(opts.replicas !== undefined ? [withReplicas(opts.replicas)] : []),
+    ...(opts.loadSeconds !== undefined ? [simulateLoad(opts.loadSeconds)] : []),
+  ).spec;
 }
 
 /** Starts an in-process operator for one test namespace, logging to a quiet logger. */

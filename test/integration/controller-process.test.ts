@@ -1,12 +1,17 @@
-// `modelservice-operator run` as a process: bad flags exit 2 naming the flag; it serves /readyz
-// once synced and exits 0 on SIGTERM after a graceful shutdown.
+// `modelservice-operator run` as a process: bad flags or config exit 2 naming the flag or field; it
+// serves /readyz once synced and exits 0 on SIGTERM after a graceful shutdown; without the RBAC to
+// list its resources it stays up, unready, and says why (logs and /readyz), without a stack trace.
 import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { KubeClient } from "../../src/kube/client.ts";
 import { installCrd } from "../../src/operator/install-crd.ts";
-import { kubeconfigPath, testClient, waitFor } from "./controller-helpers.ts";
+import { createNamespace, deleteNamespace, kubeconfigPath, testClient, waitFor } from "./controller-helpers.ts";
+import { serviceAccountKubeconfig } from "./helpers/service-account.ts";
 
 const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 let client: KubeClient;
@@ -40,6 +45,59 @@ describe("the run command", () => {
     const p = run(["--workers", "lots"]);
     expect(await p.exited).toBe(2);
     expect(p.err()).toMatch(/--workers/);
+  });
+
+  it("exits 2 on a bad config file, naming the file and the field, without a stack trace", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mso-bad-config-"));
+    const bad = join(dir, "config.yaml");
+    writeFileSync(bad, "defaults:\n  startupTimeoutSeconds: soon\n");
+    const p = run(["--config", bad]);
+    expect(await p.exited).toBe(2);
+    expect(p.err()).toContain(`--config: ${bad}: config.defaults.startupTimeoutSeconds: must be a number`);
+    expect(p.err()).not.toMatch(/\n\s+at /);
+    const missing = run(["--config", join(dir, "nope.yaml")]);
+    expect(await missing.exited).toBe(2);
+    expect(missing.err()).toContain(join(dir, "nope.yaml"));
+    const unreadable = run(["--http-addr", "nowhere"]);
+    expect(await unreadable.exited).toBe(2);
+    expect(unreadable.err()).toMatch(/--http-addr/);
+  });
+
+  it("without RBAC to list ModelServices: stays up, unready, and says why in the logs and /readyz", async () => {
+    const ns = await createNamespace(client, "no-rbac");
+    try {
+      await client.request("POST", `/api/v1/namespaces/${ns}/serviceaccounts`, {
+        body: { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "op" } },
+      });
+      const kc = await serviceAccountKubeconfig({
+        kubectl: join(inject("binDir"), "kubectl"),
+        kubeconfig: kubeconfigPath(),
+        namespace: ns,
+        serviceAccount: "op",
+      });
+      const port = await freePort();
+      const p = run(["--kubeconfig", kc, "--http-addr", `127.0.0.1:${port}`, "--namespaces", ns, "--log-level", "info"]);
+      const body = await waitFor(
+        "/readyz naming the refused list",
+        async () => {
+          const r = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
+          const text = r ? await r.text() : "";
+          return r?.status === 503 && text.includes("cannot list") ? text : undefined;
+        },
+        30_000,
+        100,
+      );
+      expect(body).toMatch(
+        new RegExp(`^caches not synced: cannot list \\S+ in namespace ${ns}: 403: .*forbidden.*\\(the operator's RBAC does not allow it\\)\\n$`),
+      );
+      expect(p.out()).toContain("informer list/watch failed, retrying");
+      expect(p.child.exitCode).toBeNull(); // no crash loop
+      expect(p.out() + p.err()).not.toMatch(/\n\s+at /);
+      p.child.kill("SIGTERM");
+      expect(await p.exited).toBe(0);
+    } finally {
+      await deleteNamespace(client, ns);
+    }
   });
 
   it("becomes ready, logs JSON, and shuts down cleanly on SIGTERM", async () => {

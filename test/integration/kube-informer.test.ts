@@ -271,4 +271,12 @@ describe("Informer", () => {
     await expect(p).rejects.toThrow(/stopped/);
     proxy.block(false);
   });
+
+  it("says why it cannot sync when the API is not served (a missing CRD), and keeps retrying", async () => {
+    const inf = informer({ apiVersion: "nothere.modelservice.dev/v1", plural: "widgets", backoffBaseMs: 20, backoffMaxMs: 200 });
+    void inf.start().catch(() => {});
+    const why = await waitFor("a sync error", () => inf.syncError(), 15_000, 50);
+    expect(why).toMatch(/^cannot list widgets\.nothere\.modelservice\.dev\/v1: 404: .*\(is its CustomResourceDefinition installed\?\)$/);
+    expect(inf.hasSynced()).toBe(false);
+  });
 });

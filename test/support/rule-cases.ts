@@ -4,6 +4,7 @@
 // test/integration/admission-rules.test.ts checks the real API server agrees. A new rule needs one
 // CEL rule in src/api/schema.ts and its lines here, nothing else.
 import { API_VERSION, KIND } from "../../src/api/schema.ts";
+import { deepMerge, modelService, withGpus, withModel } from "./model-service.ts";
 
 type Patch = { [key: string]: unknown };
 
@@ -15,29 +16,25 @@ export type RuleCase = {
   expect: "valid" | { path: string; message: string };
   /** For a per-field (OpenAPI) rule the API server words differently from zod: part of its message. */
   serverMessage?: string;
+  /**
+   * An unknown field: the API server prunes it by default and refuses it with fieldValidation=Strict
+   * (the admission test creates with Strict); offline, parsing drops it (render warns).
+   */
+  unknownField?: true;
 };
 
+// What a user writes (no namespace: the request's path names it), spec from the shared builder.
 export const BASE = {
   apiVersion: API_VERSION,
   kind: KIND,
   metadata: { name: "rule-case" },
-  spec: { model: { uri: "hf://Qwen/Qwen2.5-0.5B-Instruct" }, engine: { type: "vLLM" }, gpu: { count: 1 } },
+  spec: modelService("rule-case", withModel("hf://Qwen/Qwen2.5-0.5B-Instruct"), withGpus(1)).spec,
 };
 
 const isPatch = (v: unknown): v is Patch => typeof v === "object" && v !== null && !Array.isArray(v);
 
-function merge(base: unknown, patch: unknown): unknown {
-  if (!isPatch(base) || !isPatch(patch)) return patch;
-  const out: Patch = { ...base };
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === undefined) delete out[k];
-    else out[k] = merge(base[k], v);
-  }
-  return out;
-}
-
 /** The case's ModelService (a fresh object). */
-export const caseObject = (c: RuleCase): Record<string, unknown> => structuredClone(merge(BASE, c.patch)) as Record<string, unknown>;
+export const caseObject = (c: RuleCase): Record<string, unknown> => structuredClone(deepMerge(BASE, c.patch)) as Record<string, unknown>;
 
 /** Dotted paths of the fields the patch sets: `spec.engine.env[0].name`. */
 export function patchedPaths(value: unknown, path = ""): string[] {
@@ -703,7 +700,220 @@ const SECURITY_SPEC_CASES: (Omit<RuleCase, "patch"> & { spec: Patch })[] = [
   },
 ];
 
+// Shapes the OpenAPI schema refuses before any CEL rule runs: wrong types, missing required fields,
+// out-of-range numbers, huge lists and strings, unknown fields. serverMessage is the API server's
+// wording, kept whole so a change shows up.
+const QUANTITY_PATTERN = (path: string) =>
+  `${path} in body should match '^(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$'`;
+const many = <T>(n: number, f: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => f(i));
+const unknown = (path: string): RuleCase["expect"] => invalid(path, "unknown field");
+const SHAPE_CASES: RuleCase[] = [
+  // wrong types
+  {
+    name: "replicas as a string",
+    patch: spec({ replicas: "2" }),
+    expect: invalid("spec.replicas", "must be a number"),
+    serverMessage: 'spec.replicas in body must be of type integer: "string"',
+  },
+  {
+    name: "a fractional GPU count",
+    patch: spec({ gpu: { count: 1.5 } }),
+    expect: invalid("spec.gpu.count", "must be an integer"),
+    serverMessage: 'spec.gpu.count in body must be of type integer: "number"',
+  },
+  {
+    name: "gpu as a boolean",
+    patch: { spec: { ...BASE.spec, gpu: true } },
+    expect: invalid("spec.gpu", "must be a mapping"),
+    serverMessage: 'spec.gpu in body must be of type object: "boolean"',
+  },
+  {
+    name: "model.uri as a number",
+    patch: spec({ model: { uri: 42 } }),
+    expect: invalid("spec.model.uri", "must be a string"),
+    serverMessage: 'spec.model.uri in body must be of type string: "integer"',
+  },
+  {
+    name: "env as a string",
+    patch: spec({ engine: { env: "A=1" } }),
+    expect: invalid("spec.engine.env", "must be a list"),
+    serverMessage: 'spec.engine.env in body must be of type array: "string"',
+  },
+  {
+    name: "gpu.minMemoryMiB with a unit",
+    patch: spec({ gpu: { count: 1, minMemoryMiB: "40G" } }),
+    expect: invalid("spec.gpu.minMemoryMiB", "must be a number"),
+    serverMessage: 'spec.gpu.minMemoryMiB in body must be of type integer: "string"',
+  },
+  {
+    name: "resources.requests as a list",
+    patch: spec({ resources: { requests: ["cpu"] } }),
+    expect: invalid("spec.resources.requests", "must be a mapping"),
+    serverMessage: 'spec.resources.requests in body must be of type object: "array"',
+  },
+  {
+    name: "a node selector as a list",
+    patch: spec({ scheduling: { nodeSelector: ["a"] } }),
+    expect: invalid("spec.scheduling.nodeSelector", "must be a mapping"),
+    serverMessage: 'spec.scheduling.nodeSelector in body must be of type object: "array"',
+  },
+  {
+    name: "maxSurge as a word",
+    patch: spec({ rollout: { maxSurge: "many" } }),
+    expect: invalid("spec.rollout.maxSurge", "must be an integer or a percentage such as 25%"),
+    serverMessage: "spec.rollout.maxSurge in body should match '^[0-9]{1,3}%$'",
+  },
+  {
+    name: "sharedMemory in words",
+    patch: spec({ sharedMemory: "1 GB" }),
+    expect: invalid("spec.sharedMemory", "must be a Kubernetes quantity such as 16Gi or 500m"),
+    serverMessage: QUANTITY_PATTERN("spec.sharedMemory"),
+  },
+  {
+    name: "a cache size in words",
+    patch: spec({ cache: { size: "lots" } }),
+    expect: invalid("spec.cache.size", "must be a Kubernetes quantity such as 16Gi or 500m"),
+    serverMessage: QUANTITY_PATTERN("spec.cache.size"),
+  },
+  // missing required fields
+  { name: "no model", patch: spec({ model: undefined }), expect: invalid("spec.model", "is required"), serverMessage: "spec.model: Required value" },
+  { name: "no engine", patch: spec({ engine: undefined }), expect: invalid("spec.engine", "is required"), serverMessage: "spec.engine: Required value" },
+  {
+    name: "an engine without a type",
+    patch: spec({ engine: { type: undefined } }),
+    expect: invalid("spec.engine.type", "must be one of: vLLM, SGLang, TGI, Ollama, Triton, Custom"),
+    serverMessage: "spec.engine.type: Required value",
+  },
+  {
+    name: "an env entry without a name",
+    patch: spec({ engine: { env: [{ value: "1" }] } }),
+    expect: invalid("spec.engine.env[0].name", "is required"),
+    serverMessage: "spec.engine.env[0].name: Required value",
+  },
+  // enums and ranges
+  {
+    name: "an engine type in lower case",
+    patch: spec({ engine: { type: "vllm" } }),
+    expect: invalid("spec.engine.type", "must be one of: vLLM, SGLang, TGI, Ollama, Triton, Custom"),
+    serverMessage: 'spec.engine.type: Unsupported value: "vllm"',
+  },
+  {
+    name: "negative replicas",
+    patch: spec({ replicas: -1 }),
+    expect: invalid("spec.replicas", "must be at least 0"),
+    serverMessage: "spec.replicas in body should be greater than or equal to 0",
+  },
+  {
+    name: "a million replicas",
+    patch: spec({ replicas: 1000000 }),
+    expect: invalid("spec.replicas", "must be at most 1000"),
+    serverMessage: "spec.replicas in body should be less than or equal to 1000",
+  },
+  {
+    name: "65 GPUs per replica",
+    patch: spec({ gpu: { count: 65 } }),
+    expect: invalid("spec.gpu.count", "must be at most 64"),
+    serverMessage: "spec.gpu.count in body should be less than or equal to 64",
+  },
+  {
+    name: "maxReplicas 0",
+    patch: spec({ autoscaling: { ...CPU_TARGET, maxReplicas: 0 }, resources: CPU_REQUEST }),
+    expect: invalid("spec.autoscaling.maxReplicas", "must be at least 1"),
+    serverMessage: "spec.autoscaling.maxReplicas in body should be greater than or equal to 1",
+  },
+  {
+    name: "a startup timeout of 5 s",
+    patch: spec({ startup: { timeoutSeconds: 5 } }),
+    expect: invalid("spec.startup.timeoutSeconds", "must be at least 30"),
+    serverMessage: "spec.startup.timeoutSeconds in body should be greater than or equal to 30",
+  },
+  {
+    name: "a startup timeout over a day",
+    patch: spec({ startup: { timeoutSeconds: 86401 } }),
+    expect: invalid("spec.startup.timeoutSeconds", "must be at most 86400"),
+    serverMessage: "spec.startup.timeoutSeconds in body should be less than or equal to 86400",
+  },
+  // huge lists and strings
+  {
+    name: "65 engine arguments",
+    patch: spec({ engine: { args: many(65, () => "--x") } }),
+    expect: invalid("spec.engine.args", "must have at most 64 items"),
+    serverMessage: "spec.engine.args: Too many: 65: must have at most 64 items",
+  },
+  {
+    name: "an engine argument of 1025 characters",
+    patch: spec({ engine: { args: ["x".repeat(1025)] } }),
+    expect: invalid("spec.engine.args[0]", "must be at most 1024 characters"),
+    serverMessage: "spec.engine.args[0]: Too long: may not be more than 1024 bytes",
+  },
+  {
+    name: "65 env entries",
+    patch: spec({ engine: { env: many(65, (i) => ({ name: `E${i}`, value: "1" })) } }),
+    expect: invalid("spec.engine.env", "must have at most 64 items"),
+    serverMessage: "spec.engine.env: Too many: 65: must have at most 64 items",
+  },
+  {
+    name: "an image of 600 characters",
+    patch: spec({ engine: { image: `a/${"b".repeat(598)}` } }),
+    expect: invalid("spec.engine.image", "must be at most 512 characters"),
+    serverMessage: "spec.engine.image: Too long: may not be more than 512 bytes",
+  },
+  {
+    name: "a model URI of 5000 characters",
+    patch: spec({ model: { uri: `hf://a/${"b".repeat(4993)}` } }),
+    expect: invalid("spec.model.uri", "must be at most 1024 characters"),
+    serverMessage: "spec.model.uri: Too long: may not be more than 1024 bytes",
+  },
+  {
+    name: "33 tolerations",
+    patch: spec({ scheduling: { tolerations: many(33, () => ({ key: "a", operator: "Exists" })) } }),
+    expect: invalid("spec.scheduling.tolerations", "must have at most 32 items"),
+    serverMessage: "spec.scheduling.tolerations: Too many: 33: must have at most 32 items",
+  },
+  {
+    name: "17 GPU products",
+    patch: spec({ gpu: { count: 1, products: many(17, (i) => `p${i}`) } }),
+    expect: invalid("spec.gpu.products", "must have at most 16 items"),
+    serverMessage: "spec.gpu.products: Too many: 17: must have at most 16 items",
+  },
+  {
+    name: "17 pod labels",
+    patch: spec({ podMetadata: { labels: Object.fromEntries(many(17, (i) => [`k${i}`, "v"])) } }),
+    expect: invalid("spec.podMetadata.labels", "must have at most 16 entries"),
+    serverMessage: "spec.podMetadata.labels: Too many: 17: must have at most 16 items",
+  },
+  // unknown fields (a typo would otherwise be dropped without a word)
+  {
+    name: "a typo at the top of spec",
+    patch: spec({ replica: 2 }),
+    expect: unknown("spec.replica"),
+    serverMessage: 'unknown field "spec.replica"',
+    unknownField: true,
+  },
+  {
+    name: "a typo in engine",
+    patch: spec({ engine: { imagee: "x" } }),
+    expect: unknown("spec.engine.imagee"),
+    serverMessage: 'unknown field "spec.engine.imagee"',
+    unknownField: true,
+  },
+  {
+    name: "a typo in an env entry",
+    patch: spec({ engine: { env: [{ name: "A", vaule: "1" }] } }),
+    expect: unknown("spec.engine.env[0].vaule"),
+    serverMessage: 'unknown field "spec.engine.env[0].vaule"',
+    unknownField: true,
+  },
+  {
+    name: "a typo in gpu",
+    patch: spec({ gpu: { count: 1, product: "NVIDIA-L4" } }),
+    expect: unknown("spec.gpu.product"),
+    serverMessage: 'unknown field "spec.gpu.product"',
+    unknownField: true,
+  },
+];
+
 /** spec.access, spec.expose and spec.tls. */
 const SECURITY_CASES: RuleCase[] = SECURITY_SPEC_CASES.map(({ spec, ...c }) => ({ ...c, patch: { spec } }));
 
-export const RULE_CASES: RuleCase[] = [...GENERAL_CASES, ...SECURITY_CASES];
+export const RULE_CASES: RuleCase[] = [...GENERAL_CASES, ...SHAPE_CASES, ...SECURITY_CASES];

@@ -2,11 +2,14 @@
 // interpreter (fengari, Lua 5.3 in JavaScript; Argo CD uses gopher-lua, Lua 5.1: the script keeps
 // to the common subset) against ModelService status fixtures. Like Argo CD (util/lua/lua.go), the
 // interpreter opens only the base, package and table libraries, and sets the global `obj`.
+
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { lauxlib, lua, lualib, to_luastring } from "fengari";
 import { describe, expect, it } from "vitest";
+import type { ModelServiceStatus } from "../../src/api/types.ts";
 import { FAILURE_REASONS, PRECEDENCE, REASONS, WAITING_REASONS } from "../../src/status/reasons.ts";
+import { havingStatus, modelService, withGeneration, withGpus, withModel } from "../support/model-service.ts";
 
 const SCRIPT = readFileSync(fileURLToPath(new URL("../../charts/modelservice-operator/argocd-health.lua", import.meta.url)), "utf8");
 
@@ -75,13 +78,14 @@ const cond = (type: string, status: "True" | "False" | "Unknown", reason: string
 });
 
 /** A ModelService at generation 2 with the given status. */
-const msvc = (status?: Record<string, unknown>, generation = 2) => ({
-  apiVersion: "modelservice.dev/v1alpha1",
-  kind: "ModelService",
-  metadata: { name: "llama", namespace: "ml", generation },
-  spec: { model: { uri: "hf://meta-llama/Llama-3.1-8B-Instruct" }, engine: { type: "vLLM" }, gpu: { count: 1 } },
-  ...(status ? { status } : {}),
-});
+const msvc = (status?: Record<string, unknown>, generation = 2) =>
+  modelService(
+    "llama",
+    withGeneration(generation),
+    withModel("hf://meta-llama/Llama-3.1-8B-Instruct"),
+    withGpus(1),
+    ...(status ? [havingStatus(status as ModelServiceStatus)] : []),
+  );
 
 const conditions = (...cs: ReturnType<typeof cond>[]) => ({ observedGeneration: 2, conditions: cs });
 

@@ -11,6 +11,7 @@ import { type Cache, NAME_CONFLICT_REQUEUE_MS, type ReconcileContext, reconcile,
 import { ApiError, type KubeClient } from "../../src/kube/client.ts";
 import type { EventRecorder } from "../../src/kube/events.ts";
 import { childKinds } from "../../src/render/index.ts";
+import { havingStatus, inNamespace, modelService, withGpus, withMetadata, withModel, withUid, withWholeSpec } from "../support/model-service.ts";
 
 class MapCache<T extends KubernetesObject> implements Cache<T> {
   m = new Map<string, T>();
@@ -46,13 +47,14 @@ function setup(
   spec: Record<string, unknown>,
   opts: { fail?: (r: Req) => Error | undefined; status?: Record<string, unknown>; config?: typeof defaultOperatorConfig } = {},
 ) {
-  const ms = {
-    apiVersion: "modelservice.dev/v1alpha1",
-    kind: "ModelService",
-    metadata: { name: "m", namespace: "ns", uid: "uid-m", generation: 1, creationTimestamp: "2026-11-28T10:00:00Z" },
-    spec,
-    ...(opts.status ? { status: opts.status } : {}),
-  } as unknown as ModelService;
+  const ms = modelService(
+    "m",
+    inNamespace("ns"),
+    withUid("uid-m"),
+    withMetadata({ creationTimestamp: "2026-11-28T10:00:00Z" }),
+    withWholeSpec(spec),
+    ...(opts.status ? [havingStatus(opts.status as ModelService["status"] & object)] : []),
+  );
   const modelServices = new MapCache<ModelService>();
   modelServices.put(ms);
   const config = opts.config ?? defaultOperatorConfig;
@@ -114,7 +116,7 @@ function setup(
   return { ctx, caches, server, modelServices, requests, writes, events, ms };
 }
 
-const SPEC = { model: { uri: "hf://Qwen/Qwen2.5-0.5B-Instruct" }, engine: { type: "vLLM" }, gpu: { count: 1 } };
+const SPEC: Record<string, unknown> = modelService("m", withModel("hf://Qwen/Qwen2.5-0.5B-Instruct"), withGpus(1)).spec;
 
 describe("reconcile", () => {
   it("creates the children, writes the status, and then writes nothing", async () => {

@@ -4,14 +4,10 @@ import { parseDemoArgs } from "../../src/cli/demo-command.ts";
 import { Scene, sceneModels } from "../../src/demo/scene.ts";
 import { formatElapsed, formatTable, rowOf } from "../../src/demo/table.ts";
 import { eraseUp, LiveView } from "../../src/demo/view.ts";
+import { havingStatus, inNamespace, modelService, withModel, withReplicas } from "../support/model-service.ts";
 
-const ms = (name: string, status?: ModelService["status"]): ModelService => ({
-  apiVersion: "modelservice.dev/v1alpha1",
-  kind: "ModelService",
-  metadata: { name, namespace: "demo", generation: 1 },
-  spec: { model: { uri: "hf://a/b" }, engine: { type: "vLLM" }, replicas: 2 },
-  status,
-});
+const ms = (name: string, status?: ModelService["status"]): ModelService =>
+  modelService(name, inNamespace("demo"), withModel("hf://a/b"), withReplicas(2), ...(status ? [havingStatus(status)] : []));
 
 const withReady = (name: string, status: "True" | "False", reason: string, message = ""): ModelService =>
   ms(name, { conditions: [{ type: "Ready", status, reason, message, lastTransitionTime: "x" }] });

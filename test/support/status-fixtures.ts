@@ -11,9 +11,10 @@ import type {
   V1PodCondition,
   V1ReplicaSet,
 } from "@kubernetes/client-node";
-import type { ModelService, ModelServiceSpec, ModelServiceStatus } from "../api/types.ts";
-import { defaultOperatorConfig } from "../config/operator-config.ts";
-import type { ObservedState } from "./compute.ts";
+import type { ModelServiceStatus } from "../../src/api/types.ts";
+import { defaultOperatorConfig } from "../../src/config/operator-config.ts";
+import type { ObservedState } from "../../src/status/compute.ts";
+import { inNamespace, type Mod, modelService, withSpec } from "./model-service.ts";
 
 export const NOW = new Date("2026-11-28T10:00:00Z");
 export const NAME = "llama-31-8b";
@@ -38,21 +39,14 @@ export const NOT_FOUND_PULL =
 export const RATE_LIMIT_PULL =
   'failed to pull and unpack image "docker.io/vllm/vllm-openai:v0.11.0": failed to copy: httpReadSeeker: failed open: unexpected status code https://registry-1.docker.io/v2/vllm/vllm-openai/manifests/sha256:4c2a: 429 Too Many Requests - Server message: toomanyrequests: You have reached your pull rate limit.';
 
-export function modelService(o: { spec?: Partial<ModelServiceSpec>; generation?: number; status?: ModelServiceStatus } = {}): ModelService {
-  return {
-    apiVersion: "modelservice.dev/v1alpha1",
-    kind: "ModelService",
-    metadata: { name: NAME, namespace: NS, uid: "0c9e4d5a-1111-4222-8333-944455556666", generation: o.generation ?? 1 },
-    spec: {
-      model: { uri: "hf://meta-llama/Llama-3.1-8B-Instruct", credentialsSecret: "hf-token" },
-      engine: { type: "vLLM" },
-      gpu: { count: 1 },
-      replicas: 2,
-      ...o.spec,
-    },
-    ...(o.status ? { status: o.status } : {}),
-  };
-}
+/** The ModelService of the status scenarios: two replicas of one GPU each, credentials from a Secret. */
+export const llama = (...mods: Mod[]) =>
+  modelService(
+    NAME,
+    inNamespace(NS),
+    withSpec({ model: { uri: "hf://meta-llama/Llama-3.1-8B-Instruct", credentialsSecret: "hf-token" }, gpu: { count: 1 }, replicas: 2 }),
+    ...mods,
+  );
 
 export const rsName = (rev: number) => `${NAME}-${rev}d4f7b9c8`;
 const hash = (rev: number) => `${rev}d4f7b9c8`;
@@ -285,7 +279,7 @@ export function podEvent(p: V1Pod, reason: string, message: string, o: { type?: 
 /** An observation with defaults: generation 1, one ReplicaSet (revision 1), no pods. */
 export function observed(o: Partial<ObservedState> = {}): ObservedState {
   return {
-    ms: modelService(),
+    ms: llama(),
     config: defaultOperatorConfig,
     now: NOW,
     replicaSets: [replicaSet(1)],
