@@ -12,7 +12,8 @@
 --                a reason not listed below (from a newer operator)
 --   Suspended    Ready=True with reason ScaledToZero (KEDA scaled it to zero; healthy but idle)
 --   Healthy      Ready=True for the current generation
--- The message is the Ready condition's message, so the Argo CD UI says why.
+-- The message is the Ready condition's message, so the Argo CD UI says why; with spec.expose and
+-- the Exposed condition False, its reason and message are appended (health unchanged).
 local hs = {}
 
 -- Ready=False reasons, kept equal to src/status/reasons.ts by test/unit/argocd-health.test.ts.
@@ -68,7 +69,7 @@ if generation ~= nil and (status.observedGeneration == nil or status.observedGen
   return hs
 end
 
-local ready, reconciling, stalled = nil, nil, nil
+local ready, reconciling, stalled, exposed = nil, nil, nil, nil
 if status.conditions ~= nil then
   for _, c in ipairs(status.conditions) do
     if c.type == "Ready" then
@@ -77,6 +78,8 @@ if status.conditions ~= nil then
       reconciling = c
     elseif c.type == "Stalled" then
       stalled = c
+    elseif c.type == "Exposed" then
+      exposed = c
     end
   end
 end
@@ -118,6 +121,11 @@ if ready.status == "True" then
     hs.status = "Healthy"
   end
   hs.message = conditionMessage(ready, "Ready")
+  -- Exposed never changes the health (serving in the cluster is healthy; the route's fate is the
+  -- gateway owner's), but the message says why the external URL does not work yet.
+  if exposed ~= nil and exposed.status == "False" then
+    hs.message = hs.message .. "; not exposed (" .. tostring(exposed.reason) .. "): " .. conditionMessage(exposed, "")
+  end
   return hs
 end
 

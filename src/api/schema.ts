@@ -461,7 +461,12 @@ export type Phase = (typeof PHASES)[number];
 
 export const conditionSchema = z
   .object({
-    type: z.string().max(64).describe("Ready, Reconciling or Stalled."),
+    type: z
+      .string()
+      .max(64)
+      .describe(
+        "Ready, Reconciling, Stalled, or (with spec.expose) Exposed: whether a gateway accepted the route (reasons Exposed, GatewayNotFound, RoutePending, RouteNotAccepted, RouteRefsNotResolved); it never changes Ready.",
+      ),
     status: z.enum(["True", "False", "Unknown"]).describe("True, False or Unknown."),
     reason: z.string().max(64).describe("One word, CamelCase, saying why."),
     message: z.string().max(1024).describe("What is going on, for people."),
@@ -490,7 +495,14 @@ export const modelServiceStatusSchema = z
     updatedReplicas: z.number().int().min(0).optional().describe("Replicas running the current spec."),
     replicaSummary: z.string().max(32).optional().describe("ready/desired replicas, for display."),
     selector: z.string().max(1024).optional().describe("Label selector of the pods (scale subresource)."),
-    url: z.string().max(1024).optional().describe("In-cluster URL of the OpenAI-compatible (or engine) endpoint."),
+    url: z
+      .string()
+      .max(1024)
+      .optional()
+      .describe(
+        "URL of the OpenAI-compatible (or engine) endpoint: the external one (from the Gateway's listener, the route's first hostname or the Gateway's address, and spec.expose.path) once a gateway accepted the route (condition Exposed True), otherwise the in-cluster one.",
+      ),
+    internalURL: z.string().max(1024).optional().describe("In-cluster URL of the endpoint (the Service), always set."),
     replicaPhases: z
       .object({
         scheduling: z.number().int().min(0).describe("Replicas waiting for a node."),

@@ -6,15 +6,16 @@ import type { Logger } from "pino";
 import { API_VERSION, PLURAL } from "../api/schema.ts";
 import type { ModelService } from "../api/types.ts";
 import type { OperatorConfig } from "../config/operator-config.ts";
-import { isApiError, type KubeClient } from "../kube/client.ts";
+import type { KubeClient } from "../kube/client.ts";
 import type { EventRecorder } from "../kube/events.ts";
 import { Informer } from "../kube/informer.ts";
 import { runWorkers, WorkQueue } from "../kube/workqueue.ts";
 import { MANAGED_BY, NAME_LABEL } from "../model/labels.ts";
-import { childKinds } from "../render/index.ts";
+import { CHILD_KINDS, childKinds } from "../render/index.ts";
 import type { OperatorMetrics } from "../server/metrics.ts";
 import { trimPod, trimReplicaSet } from "../status/cached.ts";
-import { type ChildKind, keyOf, MANAGED_BY_LABEL, ownerKey } from "./keys.ts";
+import { keyOf, MANAGED_BY_LABEL, ownerKey } from "./keys.ts";
+import { isServed, trimCrd, trimGateway } from "./optional-apis.ts";
 import { type ApplyFailedError, type ChildCache, readyReason, reconcile } from "./reconcile.ts";
 
 export type ControllerOptions = {
@@ -37,11 +38,15 @@ export type ControllerOptions = {
 const NAMED_SELECTOR = NAME_LABEL; // "exists"
 
 /** Why a ModelService that needs a ScaledObject cannot get one. */
-export const KEDA_NOT_SERVED = "KEDA is enabled in the operator config but the keda.sh/v1alpha1 ScaledObject API is not served";
+export const KEDA_NOT_SERVED = CHILD_KINDS.find((k) => k.key === "scaledObject")?.optional?.missing as string;
+
+type RenderKind = ReturnType<typeof childKinds>[number];
+type ChildInformer = { kind: RenderKind; informer: Informer<KubernetesObject> };
 
 export class Controller {
   readonly modelServices: Informer<ModelService>;
-  readonly children: { kind: ChildKind; informer: Informer<KubernetesObject> }[];
+  /** Add-on CRDs (cluster-scoped, trimmed): an optional child kind is watched while its CRD is established. */
+  readonly crds: Informer<KubernetesObject>;
   readonly replicaSets: Informer<V1ReplicaSet>;
   readonly pods: Informer<V1Pod>;
   #opts: ControllerOptions;
@@ -51,9 +56,14 @@ export class Controller {
   /** Per ModelService uid, since when its writes fail transiently (reconcile.ts reports them once they persist). */
   #transientFailures = new Map<string, number>();
   #started = false;
+  #crdsSynced = false;
   #reconciles = 0;
   /** Child kinds whose API the cluster does not serve (kind → why); their informers are not started. */
   #unavailable = new Map<string, string>();
+  #kinds: RenderKind[];
+  /** One informer per child kind being watched (kind → informer); optional kinds only while served. */
+  #children = new Map<string, ChildInformer>();
+  #common: (resource: string) => Omit<ConstructorParameters<typeof Informer>[0], "apiVersion" | "plural">;
 
   constructor(opts: ControllerOptions) {
     this.#opts = opts;
@@ -67,16 +77,20 @@ export class Controller {
       onRestart: (reason: string) => metrics?.watchRestarts.inc({ resource, reason }),
     });
     this.modelServices = new Informer<ModelService>({ ...common(PLURAL), apiVersion: API_VERSION, plural: PLURAL });
-    // Only the kinds this config can render (ScaledObjects only with KEDA, whose CRD may be absent).
-    this.children = childKinds(opts.config).map((kind) => ({
-      kind,
-      informer: new Informer<KubernetesObject>({
-        ...common(kind.plural),
-        apiVersion: kind.apiVersion,
-        plural: kind.plural,
-        labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}`,
-      }),
-    }));
+    this.#common = common;
+    // Only the kinds this config can render (ScaledObjects only with KEDA); optional ones once served.
+    this.#kinds = childKinds(opts.config);
+    for (const kind of this.#kinds) if (!kind.optional) this.#watchChild(kind);
+    this.crds = new Informer<KubernetesObject>({
+      ...common("customresourcedefinitions"),
+      namespaces: [],
+      apiVersion: "apiextensions.k8s.io/v1",
+      plural: "customresourcedefinitions",
+      transform: trimCrd,
+    });
+    this.crds.onEvent(() => {
+      if (this.#crdsSynced) this.#syncOptional();
+    });
     // Labels can be set by anyone: cache only ReplicaSets and pods a controller made, trimmed (status/cached.ts).
     this.replicaSets = new Informer<V1ReplicaSet>({
       ...common("replicasets"),
@@ -101,7 +115,7 @@ export class Controller {
         const oldKey = old ? ownerKey(old, { byLabel }) : undefined;
         if (oldKey && oldKey !== key) this.enqueue(oldKey);
       };
-    for (const c of this.children) c.informer.onEvent(byOwner(false));
+    this.#byOwner = byOwner(false);
     this.replicaSets.onEvent(byOwner(true));
     this.pods.onEvent(byOwner(true));
 
@@ -111,13 +125,63 @@ export class Controller {
     );
   }
 
-  /** The children whose API is served (all of them unless KEDA is enabled without its CRD). */
-  get #servedChildren(): { kind: ChildKind; informer: Informer<KubernetesObject> }[] {
+  /** Gateways, cluster-wide, while their CRD is established (read-only; for the Exposed condition). */
+  #gateways: Informer<KubernetesObject> | undefined;
+  #gatewaysSynced = false;
+
+  /** A Gateway changed: reconcile the ModelServices whose spec.expose names it. */
+  #onGateway(gw: KubernetesObject): void {
+    for (const ms of this.modelServices.list()) {
+      const ns = ms.metadata.namespace ?? "";
+      const hit = (ms.spec.expose?.parentRefs ?? []).some((r) => r.name === gw.metadata?.name && (r.namespace ?? ns) === gw.metadata?.namespace);
+      if (hit && ms.metadata.name) this.enqueue(keyOf(ns, ms.metadata.name));
+    }
+  }
+
+  /** Starts or stops the Gateway informer with the Gateway CRD. */
+  #syncGateways(served: boolean): Promise<void> | undefined {
+    if (served && !this.#gateways) {
+      const informer = new Informer<KubernetesObject>({
+        ...this.#common("gateways"),
+        namespaces: [],
+        apiVersion: "gateway.networking.k8s.io/v1",
+        plural: "gateways",
+        transform: trimGateway,
+      });
+      informer.onEvent((_t, obj) => this.#onGateway(obj));
+      this.#gateways = informer;
+      return informer.start().then(
+        () => {
+          if (this.#gateways !== informer) return;
+          this.#gatewaysSynced = true;
+          this.resync();
+        },
+        (e: unknown) => this.#opts.logger.debug({ err: e }, "gateway informer stopped before it synced"),
+      );
+    }
+    if (!served && this.#gateways) {
+      this.#gateways.stop();
+      this.#gateways = undefined;
+      this.#gatewaysSynced = false;
+      this.resync();
+    }
+    return undefined;
+  }
+
+  #byOwner: (type: string, obj: KubernetesObject, old?: KubernetesObject) => void = () => {};
+
+  /** The child kinds being watched, with their informers. */
+  get children(): readonly ChildInformer[] {
+    return [...this.#children.values()];
+  }
+
+  /** Child informers that are synced (an optional kind's informer counts once its first list is in). */
+  get #servedChildren(): ChildInformer[] {
     return this.children.filter((c) => !this.#unavailable.has(c.kind.kind));
   }
 
   get #informers(): { hasSynced(): boolean; syncError(): string | undefined; stop(): void; start(): Promise<void> }[] {
-    return [this.modelServices, ...this.#servedChildren.map((c) => c.informer), this.replicaSets, this.pods];
+    return [this.modelServices, this.crds, ...this.#servedChildren.map((c) => c.informer), this.replicaSets, this.pods];
   }
 
   /** Child kinds the config renders but the cluster does not serve, with why (for tests and logs). */
@@ -125,31 +189,62 @@ export class Controller {
     return this.#unavailable;
   }
 
+  #watchChild(kind: RenderKind): ChildInformer {
+    const informer = new Informer<KubernetesObject>({
+      ...this.#common(kind.plural),
+      apiVersion: kind.apiVersion,
+      plural: kind.plural,
+      labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}`,
+    });
+    informer.onEvent((type, obj, old) => this.#byOwner(type, obj, old));
+    const c = { kind, informer };
+    this.#children.set(kind.kind, c);
+    return c;
+  }
+
   /**
-   * KEDA's ScaledObject is a CRD that may not be installed even when the config enables KEDA: an
-   * informer on it would get 404 forever and start() would never resolve. Ask discovery once at
-   * start; if the API is not served, skip that informer and let the ModelServices that need a
-   * ScaledObject report ApplyFailed. Installing KEDA later needs an operator restart.
+   * Starts watching an optional kind when its CRD becomes established and stops when it goes away,
+   * without a restart; then every ModelService is reconciled again (those blocked on the kind
+   * converge, and those that had one report it missing). Until the new informer has synced, the
+   * kind counts as unserved, so no reconcile trusts an empty cache.
    */
-  async #discover(): Promise<void> {
-    for (const c of this.children) {
-      if (c.kind.apiVersion !== "keda.sh/v1alpha1") continue;
-      try {
-        const list = await this.#opts.client.request<{ resources?: { name?: string }[] }>("GET", `/apis/${c.kind.apiVersion}`);
-        if ((list?.resources ?? []).some((r) => r.name === c.kind.plural)) continue;
-      } catch (e) {
-        if (!isApiError(e, 404)) {
-          // Cannot tell (API server hiccup, discovery forbidden): keep the informer, which retries.
-          this.#opts.logger.warn({ err: e, apiVersion: c.kind.apiVersion }, "API discovery failed; assuming the API is served");
-          continue;
+  #syncOptional(): Promise<void>[] {
+    const crds = this.crds.list();
+    const starting: Promise<void>[] = [];
+    const gateways = this.#syncGateways(isServed(crds, "gateways.gateway.networking.k8s.io", "gateway.networking.k8s.io/v1"));
+    if (gateways) starting.push(gateways);
+    for (const kind of this.#kinds) {
+      if (!kind.optional) continue;
+      const served = isServed(crds, kind.optional.crd, kind.apiVersion);
+      const watched = this.#children.get(kind.kind);
+      if (served && !watched) {
+        this.#unavailable.set(kind.kind, kind.optional.missing);
+        const c = this.#watchChild(kind);
+        this.#opts.logger.info({ kind: kind.kind, crd: kind.optional.crd }, "API is served: watching it");
+        starting.push(
+          c.informer.start().then(
+            () => {
+              if (this.#children.get(kind.kind) !== c) return;
+              this.#unavailable.delete(kind.kind);
+              this.resync();
+            },
+            (e: unknown) => this.#opts.logger.debug({ err: e, kind: kind.kind }, "informer stopped before it synced"),
+          ),
+        );
+      } else if (!served) {
+        if (watched) {
+          watched.informer.stop();
+          this.#children.delete(kind.kind);
+          this.#opts.logger.warn({ kind: kind.kind, crd: kind.optional.crd }, "API no longer served: stopped watching it");
+          this.#unavailable.set(kind.kind, kind.optional.missing);
+          this.resync();
+        } else if (!this.#unavailable.has(kind.kind)) {
+          this.#unavailable.set(kind.kind, kind.optional.missing);
+          this.#opts.logger.info({ kind: kind.kind, crd: kind.optional.crd }, `not served: ${kind.optional.missing}`);
         }
       }
-      this.#unavailable.set(c.kind.kind, KEDA_NOT_SERVED);
-      this.#opts.logger.error(
-        { apiVersion: c.kind.apiVersion, kind: c.kind.kind },
-        `${KEDA_NOT_SERVED}: not watching ${c.kind.plural}; ModelServices that need one report ApplyFailed. Install KEDA and restart the operator, or set keda.enabled to false`,
-      );
     }
+    return starting;
   }
 
   /** Starts the informers and resolves once every cache is synced. */
@@ -157,8 +252,10 @@ export class Controller {
     if (this.#started) return;
     this.#started = true;
     this.#unavailable.clear();
-    await this.#discover();
-    await Promise.all(this.#informers.map((i) => i.start()));
+    await this.crds.start();
+    this.#crdsSynced = true;
+    const optional = this.#syncOptional();
+    await Promise.all([...this.#informers.map((i) => i.start()), ...optional]);
     this.#resyncTimer = setInterval(() => this.resync(), this.#opts.resyncPeriodMs);
     this.#resyncTimer.unref();
   }
@@ -219,6 +316,7 @@ export class Controller {
             children: this.#servedChildren.map((c): ChildCache => ({ kind: c.kind, cache: c.informer })),
             replicaSets: this.replicaSets,
             pods: this.pods,
+            ...(this.#gateways && this.#gatewaysSynced ? { gateways: this.#gateways } : {}),
             recorder: this.#opts.recorder,
             logger,
             metrics,
@@ -262,7 +360,11 @@ export class Controller {
   stop(): void {
     if (this.#resyncTimer) clearInterval(this.#resyncTimer);
     this.#resyncTimer = undefined;
-    for (const i of [this.modelServices, ...this.children.map((c) => c.informer), this.replicaSets, this.pods]) i.stop();
+    for (const i of [this.modelServices, this.crds, ...this.children.map((c) => c.informer), this.replicaSets, this.pods]) i.stop();
+    this.#gateways?.stop();
+    this.#gateways = undefined;
+    this.#gatewaysSynced = false;
     this.#started = false;
+    this.#crdsSynced = false;
   }
 }

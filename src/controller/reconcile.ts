@@ -25,6 +25,7 @@ import { InvalidSpecError } from "../render/errors.ts";
 import { orderedChildren, render, serviceUrl } from "../render/index.ts";
 import { childNames } from "../render/names.ts";
 import type { OperatorMetrics } from "../server/metrics.ts";
+import { exposure, type Gateway, type RouteWithStatus } from "../status/exposure.ts";
 import { computeStatus, statusChanged, transitionEvents } from "../status/index.ts";
 import { type ChildKind, isControlledBy, splitKey } from "./keys.ts";
 import { childId, type Found, type Observed, type Owner, type Plan, plan, type Skip } from "./plan.ts";
@@ -42,6 +43,8 @@ export type ReconcileContext = {
   children: ChildCache[];
   replicaSets: Cache<V1ReplicaSet>;
   pods: Cache<V1Pod>;
+  /** Gateways (cluster-wide), while the Gateway API is served: for the Exposed condition and the external URL. */
+  gateways?: Cache<KubernetesObject>;
   recorder: EventRecorder;
   logger: Logger;
   metrics?: OperatorMetrics;
@@ -326,6 +329,14 @@ export async function reconcile(ctx: ReconcileContext, key: string): Promise<Rec
   } catch {
     url = undefined;
   }
+  // The route as the gateway controller left it (its status); only ours counts.
+  const routeKind = ctx.children.find((c) => c.kind.kind === "HTTPRoute");
+  const route = (applied.get("HTTPRoute") ?? routeKind?.cache.get(namespace, childNames(name).httpRoute)) as RouteWithStatus | undefined;
+  const gateways = ctx.gateways;
+  const exposed =
+    invalidSpec || !gateways
+      ? undefined
+      : exposure(ms, route && isControlledBy(route, uid) ? route : undefined, (ns, n) => gateways.get(ns, n) as Gateway | undefined);
   const now = ctx.now?.() ?? new Date();
   const { status, requeueAfterMs } = computeStatus({
     ms,
@@ -339,14 +350,15 @@ export async function reconcile(ctx: ReconcileContext, key: string): Promise<Rec
     applyError,
     ...(transientPersisted ? { applyRetrying: true } : {}),
     url,
+    ...(exposed ? { exposure: exposed } : {}),
   });
   // A transient failure not reported yet must not let Ready turn True on a child that was not applied.
   const hideReady = transientError !== undefined && !applyError && isReady(status) && !isReady(ms.status);
   if (hideReady) log.debug({ err: transientError }, "not writing Ready True while a child fails to apply");
   else if ((await writeStatus(ctx, { namespace, name }, ms, status, now, log)) === "gone") return { result: "gone" };
 
-  // Like an invalid spec, a child whose API is not served is not retried: only a change of the
-  // spec or an operator restart (after installing KEDA) can fix it.
+  // Like an invalid spec, a child whose API is not served is not retried: a change of the spec, or
+  // the add-on's CRD becoming established (the controller then reconciles everything again), fixes it.
   if (invalidSpec || (unservedKind && !transientError)) return { result: "invalid_spec" };
   if (applyError || transientError) {
     ctx.metrics?.reconcileErrors.inc({ kind: "apply" });

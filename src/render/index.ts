@@ -55,31 +55,81 @@ export type RenderedChildren = {
 };
 
 /**
- * `optional`: the kind's API comes from an add-on (Gateway API, Envoy Gateway, cert-manager) that
- * may not be installed; the controller may watch it only where it is served.
+ * `optional`: the kind's API comes from an add-on (KEDA, Gateway API, Envoy Gateway, cert-manager)
+ * that may not be installed: its CRD's name, and what a ModelService that needs it is told. The
+ * controller watches it only while that CRD is established (src/controller/optional-apis.ts).
  */
-export type ChildKind = { key: keyof RenderedChildren; apiVersion: string; kind: string; plural: string; optional?: true };
+export type ChildKind = {
+  key: keyof RenderedChildren;
+  apiVersion: string;
+  kind: string;
+  plural: string;
+  optional?: { crd: string; missing: string };
+};
+
+const GATEWAY_API = "install the Gateway API standard channel";
 
 /** Every kind of child the operator may own, in apply order; prune those no longer rendered. */
 export const CHILD_KINDS: readonly ChildKind[] = [
   // First, so no pod ever runs unprotected.
   { key: "networkPolicy", apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", plural: "networkpolicies" },
-  { key: "certificate", apiVersion: "cert-manager.io/v1", kind: "Certificate", plural: "certificates", optional: true },
+  {
+    key: "certificate",
+    apiVersion: "cert-manager.io/v1",
+    kind: "Certificate",
+    plural: "certificates",
+    optional: { crd: "certificates.cert-manager.io", missing: "spec.tls needs cert-manager (cert-manager.io/v1 Certificate): install cert-manager" },
+  },
   { key: "pvc", apiVersion: "v1", kind: "PersistentVolumeClaim", plural: "persistentvolumeclaims" },
   { key: "deployment", apiVersion: "apps/v1", kind: "Deployment", plural: "deployments" },
   { key: "service", apiVersion: "v1", kind: "Service", plural: "services" },
   { key: "hpa", apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", plural: "horizontalpodautoscalers" },
-  { key: "scaledObject", apiVersion: "keda.sh/v1alpha1", kind: "ScaledObject", plural: "scaledobjects" },
+  {
+    key: "scaledObject",
+    apiVersion: "keda.sh/v1alpha1",
+    kind: "ScaledObject",
+    plural: "scaledobjects",
+    optional: {
+      crd: "scaledobjects.keda.sh",
+      missing: "KEDA is enabled in the operator config but the keda.sh/v1alpha1 ScaledObject API is not served: install KEDA, or set keda.enabled to false",
+    },
+  },
   { key: "pdb", apiVersion: "policy/v1", kind: "PodDisruptionBudget", plural: "poddisruptionbudgets" },
   // Authentication and backend TLS before the route, so the route is never live without them.
-  { key: "securityPolicy", apiVersion: "gateway.envoyproxy.io/v1alpha1", kind: "SecurityPolicy", plural: "securitypolicies", optional: true },
-  { key: "backendTlsPolicy", apiVersion: "gateway.networking.k8s.io/v1", kind: "BackendTLSPolicy", plural: "backendtlspolicies", optional: true },
-  { key: "httpRoute", apiVersion: "gateway.networking.k8s.io/v1", kind: "HTTPRoute", plural: "httproutes", optional: true },
+  {
+    key: "securityPolicy",
+    apiVersion: "gateway.envoyproxy.io/v1alpha1",
+    kind: "SecurityPolicy",
+    plural: "securitypolicies",
+    optional: {
+      crd: "securitypolicies.gateway.envoyproxy.io",
+      missing: "spec.expose.apiKeyAuth needs Envoy Gateway's CRDs (gateway.envoyproxy.io/v1alpha1 SecurityPolicy): install Envoy Gateway",
+    },
+  },
+  {
+    key: "backendTlsPolicy",
+    apiVersion: "gateway.networking.k8s.io/v1",
+    kind: "BackendTLSPolicy",
+    plural: "backendtlspolicies",
+    optional: {
+      crd: "backendtlspolicies.gateway.networking.k8s.io",
+      missing: `spec.expose with spec.tls needs the Gateway API CRDs (gateway.networking.k8s.io/v1 BackendTLSPolicy): ${GATEWAY_API}`,
+    },
+  },
+  {
+    key: "httpRoute",
+    apiVersion: "gateway.networking.k8s.io/v1",
+    kind: "HTTPRoute",
+    plural: "httproutes",
+    optional: {
+      crd: "httproutes.gateway.networking.k8s.io",
+      missing: `spec.expose needs the Gateway API CRDs (gateway.networking.k8s.io/v1 HTTPRoute): ${GATEWAY_API}`,
+    },
+  },
 ];
 
-/** The child kinds that exist with this config (ScaledObject only when KEDA is enabled, as its CRD may be absent). */
-// Optional kinds stay out until the controller learns to watch them only where they are served.
-export const childKinds = (config: OperatorConfig): ChildKind[] => CHILD_KINDS.filter((k) => (k.key !== "scaledObject" || config.keda.enabled) && !k.optional);
+/** The child kinds that exist with this config (ScaledObject only when KEDA is enabled). */
+export const childKinds = (config: OperatorConfig): ChildKind[] => CHILD_KINDS.filter((k) => k.key !== "scaledObject" || config.keda.enabled);
 
 /**
  * Checks admission cannot make: the spec's CEL rules are in the CRD (src/api/schema.ts) and run

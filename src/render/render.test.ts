@@ -561,10 +561,19 @@ describe("children", () => {
     ]);
     expect(childKinds(defaultOperatorConfig).map((k) => k.plural)).not.toContain("scaledobjects");
     expect(childKinds(kedaConfig).map((k) => k.plural)).toContain("scaledobjects");
-    // Add-on kinds (Gateway API, Envoy Gateway, cert-manager) are marked, and not watched for now.
-    expect(CHILD_KINDS.filter((k) => k.optional).map((k) => k.kind)).toEqual(["Certificate", "SecurityPolicy", "BackendTLSPolicy", "HTTPRoute"]);
-    expect(childKinds(kedaConfig).map((k) => k.kind)).toContain("NetworkPolicy");
-    expect(childKinds(kedaConfig).filter((k) => k.optional)).toEqual([]);
+    // Add-on kinds (KEDA, Gateway API, Envoy Gateway, cert-manager) name their CRD and what to install.
+    expect(CHILD_KINDS.filter((k) => k.optional).map((k) => k.kind)).toEqual([
+      "Certificate",
+      "ScaledObject",
+      "SecurityPolicy",
+      "BackendTLSPolicy",
+      "HTTPRoute",
+    ]);
+    for (const k of CHILD_KINDS.filter((k) => k.optional)) {
+      expect(k.optional?.crd).toBe(`${k.plural}.${k.apiVersion.split("/")[0]}`);
+      expect(k.optional?.missing).toMatch(/install /);
+    }
+    expect(childKinds(kedaConfig).map((k) => k.kind)).toEqual(expect.arrayContaining(["NetworkPolicy", "HTTPRoute", "Certificate"]));
   });
 
   it("is deterministic and reports every problem at once", () => {

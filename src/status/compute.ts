@@ -45,6 +45,7 @@ import type { Condition, Failure, ModelService, ModelServiceStatus } from "../ap
 import type { OperatorConfig } from "../config/operator-config.ts";
 import { resolve } from "../model/resolved.ts";
 import { ownedByDeployment } from "./cached.ts";
+import type { Exposure } from "./exposure.ts";
 import { formatDuration, rfc3339, truncate } from "./format.ts";
 import { containerLabel, diagnosePod, type FailureCandidate, failureCandidates, isLivePod, isPodReady, type PodContext, type PodDiagnosis } from "./pods.ts";
 import { REASONS } from "./reasons.ts";
@@ -74,7 +75,10 @@ export interface ObservedState {
   applyError?: string;
   /** applyError is transient and still retried. */
   applyRetrying?: boolean;
+  /** In-cluster URL (status.internalURL; status.url too unless the route gives an external one). */
   url?: string;
+  /** With spec.expose: the Exposed condition and the external URL (status/exposure.ts). */
+  exposure?: Exposure;
 }
 
 export interface StatusResult {
@@ -220,12 +224,14 @@ export function computeStatus(o: ObservedState): StatusResult {
     updatedReplicas: dep?.status?.updatedReplicas ?? 0,
     replicaSummary: `${readyReplicas}/${desired}`,
     selector: r.selector,
-    ...(o.url ? { url: o.url } : {}),
+    ...(o.exposure?.url || o.url ? { url: o.exposure?.url ?? o.url } : {}),
+    ...(o.url ? { internalURL: o.url } : {}),
     replicaPhases: { scheduling: count("scheduling"), loading: count("loading"), ready: currentReady + oldReady, failing: count("failing") },
     conditions: [
       condition("Ready", v.ready, prev, generation, now),
       condition("Reconciling", v.reconciling, prev, generation, now),
       condition("Stalled", v.stalled, prev, generation, now),
+      ...(o.exposure ? [condition("Exposed", o.exposure.condition, prev, generation, now)] : []),
     ],
     ...(lastFailure ? { lastFailure } : {}),
   };

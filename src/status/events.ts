@@ -36,7 +36,8 @@ const ready = (s: ModelServiceStatus | undefined) => s?.conditions?.find((c) => 
  * Events for what changed: one when the phase or Ready's reason changes (Warning when the new
  * reason is a failure, a replica stuck waiting for a node, or a blocked rollout), and one Warning
  * when status.lastFailure has a reason the previous status did not have. Nothing when nothing
- * changed, so a recomputation never repeats an Event.
+ * changed, so a recomputation never repeats an Event. With spec.expose, one more when the Exposed
+ * reason changes (Warning when the gateway refuses the route or is missing).
  */
 export function transitionEvents(prev: ModelServiceStatus | undefined, next: ModelServiceStatus): TransitionEvent[] {
   const out: TransitionEvent[] = [];
@@ -45,6 +46,12 @@ export function transitionEvents(prev: ModelServiceStatus | undefined, next: Mod
   if (after && (prev?.phase !== next.phase || before?.reason !== after.reason)) {
     const phase = prev?.phase && prev.phase !== next.phase ? `${prev.phase} -> ${next.phase}` : (next.phase ?? "");
     out.push({ type: isWarningReason(after.reason) ? "Warning" : "Normal", reason: after.reason, message: truncate(`${phase}: ${after.message}`) });
+  }
+  const exposedBefore = prev?.conditions?.find((c) => c.type === "Exposed");
+  const exposedAfter = next.conditions?.find((c) => c.type === "Exposed");
+  if (exposedAfter && exposedAfter.reason !== exposedBefore?.reason) {
+    const warn = exposedAfter.status === "False" && exposedAfter.reason !== "RoutePending";
+    out.push({ type: warn ? "Warning" : "Normal", reason: exposedAfter.reason, message: truncate(exposedAfter.message) });
   }
   const f = next.lastFailure;
   if (f && f.reason !== prev?.lastFailure?.reason && !out.some((e) => e.reason === f.reason)) {

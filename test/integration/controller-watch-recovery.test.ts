@@ -98,14 +98,14 @@ describe("watch recovery (the operator behind a proxy that cuts or stalls its co
     console.log(`[measure] recovery after cut: ${took.done.toFixed(2)} s (children after ${took.noticed.toFixed(2)} s; ${cut} connections cut)`);
     expect(cut).toBeGreaterThan(0);
     const after = await watchRestarts();
-    // Every informer's watch was cut: each restarted (reason "error"), the ModelService one included.
+    // Every informer's watch was cut (children, ModelServices, CRDs, ReplicaSets, pods): each restarted (reason "error").
     expect(sum(after, "error", "modelservices") - sum(before, "error", "modelservices")).toBeGreaterThanOrEqual(1);
-    expect(sum(after, "error") - sum(before, "error")).toBeGreaterThanOrEqual(op.controller.children.length + 3);
+    expect(sum(after, "error") - sum(before, "error")).toBeGreaterThanOrEqual(op.controller.children.length + 4);
   });
 
   it("recovers from every connection being silently stalled, after the stall timeout", { timeout: STALL_MS + REQUEST_TIMEOUT_S * 1000 + 60_000 }, async () => {
     // Let every watch get going again after the cut.
-    await waitFor("all watches open", () => proxy.openConnections() >= op.controller.children.length + 3, 10_000);
+    await waitFor("all watches open", () => proxy.openConnections() >= op.controller.children.length + 4, 10_000);
     const before = await watchRestarts();
     const stalled = proxy.stallAll();
     // The watches notice after the stall timeout. A request in flight when its connection stalls

@@ -12,6 +12,7 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { CHART_DIR } from "../../scripts/install-manifest.ts";
 import { isApiError, KubeClient, loadKubeConfig, resourcePath } from "../../src/kube/client.ts";
+import { installThirdPartyCrds, removeThirdPartyCrds, type ThirdPartyName } from "../../src/localcluster/third-party-crds.ts";
 import { installCrd } from "../../src/operator/install-crd.ts";
 import { type RunningOperator, startOperator } from "../../src/operator/start.ts";
 import {
@@ -78,6 +79,20 @@ const PDB = ["policy/v1", "poddisruptionbudgets"] as const;
 const PVC = ["v1", "persistentvolumeclaims"] as const;
 
 type Mode = "cluster-wide" | "watchNamespaces";
+
+// The add-ons' CRDs (Gateway API, cert-manager, Envoy Gateway) for the secured ModelService; the
+// control plane is shared, so they are removed afterwards.
+const ADD_ONS: ThirdPartyName[] = ["gatewayApi", "certManager", "envoyGateway"];
+beforeAll(async () => {
+  const c = testClient();
+  await installThirdPartyCrds(c, ADD_ONS);
+  c.close();
+}, 120_000);
+afterAll(async () => {
+  const c = testClient();
+  await removeThirdPartyCrds(c, ADD_ONS);
+  c.close();
+}, 120_000);
 
 describe.each<Mode>(["cluster-wide", "watchNamespaces"])("the operator as the chart's ServiceAccount (%s, leader election on)", (mode) => {
   const release = `rbac-${randomBytes(2).toString("hex")}`;
@@ -213,6 +228,41 @@ describe.each<Mode>(["cluster-wide", "watchNamespaces"])("the operator as the ch
     expect(metrics).toMatch(/modelservice_reconcile_total\{result="success"\} [1-9]/);
     expect(metrics).toMatch(/modelservice_operator_leader 1/);
     expect(metrics).not.toMatch(/modelservice_reconcile_errors_total\{kind="(apply|status)"\} [1-9]/);
+  });
+
+  it("reconciles a secured ModelService (expose, tls, API keys): route, policies, certificate, and reads the Gateway", async () => {
+    await applyModelService(admin, watched, "secured", {
+      ...gpuSpec(),
+      access: { apiKeySecret: { name: "llama-api-key", key: "key" } },
+      expose: { parentRefs: [{ name: "public", namespace: watched }], hostnames: ["llm.example.com"], apiKeyAuth: { secretName: "gw-keys" } },
+      tls: { issuerRef: { name: "internal-ca" }, caConfigMap: "internal-ca" },
+    });
+    for (const [apiVersion, plural, name] of [
+      ["networking.k8s.io/v1", "networkpolicies", "secured"],
+      ["cert-manager.io/v1", "certificates", "secured-tls"],
+      ["gateway.envoyproxy.io/v1alpha1", "securitypolicies", "secured"],
+      ["gateway.networking.k8s.io/v1", "backendtlspolicies", "secured"],
+      ["gateway.networking.k8s.io/v1", "httproutes", "secured"],
+      ["apps/v1", "deployments", "secured"],
+    ] as const) {
+      await within(
+        waitFor(`${plural}/${name}`, () => get(admin, apiVersion, plural, watched, name), 30_000),
+        35_000,
+        `the operator to create ${plural}/${name}`,
+        logText,
+      );
+    }
+    // The Gateway watch works under the chart's RBAC: no Gateway "public" yet.
+    await within(
+      waitFor(
+        "Exposed GatewayNotFound",
+        async () => condition(await getModelService(admin, watched, "secured"), "Exposed")?.reason === "GatewayNotFound",
+        30_000,
+      ),
+      35_000,
+      "the Exposed condition",
+      logText,
+    );
   });
 
   it("was never refused anything while reconciling", async () => {

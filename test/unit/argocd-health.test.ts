@@ -117,6 +117,21 @@ describe("Argo CD health check", () => {
     expect(health(msvc({ ...status, phase: "Ready" }))).toEqual({ status: "Healthy", message: "2/2 replicas serving" });
   });
 
+  it("stays Healthy when the gateway has not accepted the route, and says so in the message", () => {
+    const serving = [
+      cond("Ready", "True", "Ready", "1/1 replicas serving"),
+      cond("Reconciling", "False", "Reconciled", ""),
+      cond("Stalled", "False", "NotStalled", ""),
+    ];
+    const refused = conditions(...serving, cond("Exposed", "False", "RouteNotAccepted", "Gateway gw/public did not accept the route: NotAllowedByListeners"));
+    expect(health(msvc({ ...refused, phase: "Ready" }))).toEqual({
+      status: "Healthy",
+      message: "1/1 replicas serving; not exposed (RouteNotAccepted): Gateway gw/public did not accept the route: NotAllowedByListeners",
+    });
+    const open = conditions(...serving, cond("Exposed", "True", "Exposed", "accepted"));
+    expect(health(msvc({ ...open, phase: "Ready" }))).toEqual({ status: "Healthy", message: "1/1 replicas serving" });
+  });
+
   it("is Healthy when conditions carry no observedGeneration but status does", () => {
     const status = { observedGeneration: 2, conditions: [{ type: "Ready", status: "True", reason: "Ready", message: "serving", lastTransitionTime: T }] };
     expect(health(msvc(status)).status).toBe("Healthy");

@@ -104,6 +104,17 @@ Never add Secrets or wildcards here: the operator only references Secrets by nam
 - apiGroups: ["networking.k8s.io"]
   resources: ["networkpolicies"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
+# Children from add-ons (Gateway API, cert-manager, Envoy Gateway): watched only while their CRDs
+# are established; granting them before the add-on is installed is harmless.
+- apiGroups: ["gateway.networking.k8s.io"]
+  resources: ["httproutes", "backendtlspolicies"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
+- apiGroups: ["cert-manager.io"]
+  resources: ["certificates"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
+- apiGroups: ["gateway.envoyproxy.io"]
+  resources: ["securitypolicies"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create", "patch"]
