@@ -296,12 +296,25 @@ export const modelServiceSpecSchema = z
       .optional()
       .describe("CPU and memory for the engine container, as core/v1 ResourceRequirements.")
       .meta(
-        cel({
-          // cpu and memory only: a rule over every key exceeds the API server's cost budget.
-          rule: "!has(self.requests) || !has(self.limits) || ['cpu', 'memory'].all(k, !(k in self.requests) || !(k in self.limits) || !quantity(string(self.limits[k])).isLessThan(quantity(string(self.requests[k]))))",
-          message: "resources.limits must not be below resources.requests",
-          fieldPath: ".limits",
-        }),
+        cel(
+          {
+            // cpu and memory only: a rule over every key exceeds the API server's cost budget.
+            rule: "!has(self.requests) || !has(self.limits) || ['cpu', 'memory'].all(k, !(k in self.requests) || !(k in self.limits) || !quantity(string(self.limits[k])).isLessThan(quantity(string(self.requests[k]))))",
+            message: "resources.limits must not be below resources.requests",
+            fieldPath: ".limits",
+          },
+          {
+            // Kubernetes does not overcommit these: a request needs an equal limit (compared as
+            // written, as a quantity comparison over every key exceeds the cost budget).
+            rule: "!has(self.requests) || self.requests.all(k, !(k.startsWith('hugepages-') || k.contains('/')) || (has(self.limits) && k in self.limits && self.limits[k] == self.requests[k]))",
+            message: "resources.requests of hugepages or an extended resource need the same value in resources.limits (Kubernetes does not overcommit them)",
+            fieldPath: ".limits",
+          },
+          {
+            rule: "!((has(self.requests) && self.requests.exists(k, k.startsWith('hugepages-'))) || (has(self.limits) && self.limits.exists(k, k.startsWith('hugepages-')))) || (has(self.requests) && ('cpu' in self.requests || 'memory' in self.requests)) || (has(self.limits) && ('cpu' in self.limits || 'memory' in self.limits))",
+            message: "hugepages need a cpu or memory request or limit as well",
+          },
+        ),
       ),
     sharedMemory: quantity("Size of /dev/shm, a memory-backed emptyDir. Defaults to the operator's setting when gpu.count > 1.").optional(),
     replicas: z

@@ -272,8 +272,28 @@ const GENERAL_CASES: RuleCase[] = [
   },
   {
     name: "hugepages and an extended resource",
-    patch: spec({ resources: { requests: { "hugepages-2Mi": "1Gi", "example.com/foo": 1, "ephemeral-storage": "10Gi" }, limits: { "hugepages-2Mi": "1Gi" } } }),
+    patch: spec({
+      resources: {
+        requests: { "hugepages-2Mi": "1Gi", "example.com/foo": 1, "ephemeral-storage": "10Gi", memory: "4Gi" },
+        limits: { "hugepages-2Mi": "1Gi", "example.com/foo": 1 },
+      },
+    }),
     expect: "valid",
+  },
+  {
+    name: "an extended resource requested without a limit",
+    patch: spec({ resources: { requests: { "example.com/foo": 1 } } }),
+    expect: invalid("spec.resources.limits", "need the same value in resources.limits"),
+  },
+  {
+    name: "hugepages whose limit differs from the request",
+    patch: spec({ resources: { requests: { "hugepages-2Mi": "1Gi", memory: "4Gi" }, limits: { "hugepages-2Mi": "2Gi" } } }),
+    expect: invalid("spec.resources.limits", "need the same value in resources.limits"),
+  },
+  {
+    name: "hugepages without cpu or memory",
+    patch: spec({ resources: { requests: { "hugepages-2Mi": "1Gi" }, limits: { "hugepages-2Mi": "1Gi" } } }),
+    expect: invalid("spec.resources", "hugepages need a cpu or memory request or limit"),
   },
   {
     name: "a misspelt resource in requests",
