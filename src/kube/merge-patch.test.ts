@@ -1,17 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { applyMergePatch } from "../../test/support/json-merge-patch.ts";
 import { mergePatch } from "./merge-patch.ts";
-
-/** RFC 7386: apply a JSON merge patch to a document. */
-function applyMergePatch(target: unknown, patch: unknown): unknown {
-  if (typeof patch !== "object" || patch === null || Array.isArray(patch)) return patch;
-  const out: Record<string, unknown> =
-    typeof target === "object" && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k];
-    else out[k] = applyMergePatch(out[k], v);
-  }
-  return out;
-}
 
 describe("mergePatch", () => {
   it("diffs nested objects, nulls removed keys, replaces arrays whole, treats undefined as absent", () => {

@@ -11,6 +11,7 @@ import { type Cache, NAME_CONFLICT_REQUEUE_MS, type ReconcileContext, reconcile,
 import { ApiError, type KubeClient } from "../../src/kube/client.ts";
 import type { EventRecorder } from "../../src/kube/events.ts";
 import { childKinds } from "../../src/render/index.ts";
+import { applyMergePatch } from "../support/json-merge-patch.ts";
 import { havingStatus, inNamespace, modelService, withGpus, withMetadata, withModel, withUid, withWholeSpec } from "../support/model-service.ts";
 
 class MapCache<T extends KubernetesObject> implements Cache<T> {
@@ -30,18 +31,6 @@ class MapCache<T extends KubernetesObject> implements Cache<T> {
 }
 
 type Req = { method: string; path: string; body?: unknown; signal?: AbortSignal };
-
-/** RFC 7386: apply a JSON merge patch to a document. */
-function applyMergePatch(target: unknown, patch: unknown): unknown {
-  if (typeof patch !== "object" || patch === null || Array.isArray(patch)) return patch;
-  const out: Record<string, unknown> =
-    typeof target === "object" && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k];
-    else out[k] = applyMergePatch(out[k], v);
-  }
-  return out;
-}
 
 function setup(
   spec: Record<string, unknown>,
