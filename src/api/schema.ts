@@ -572,7 +572,13 @@ export const PRINTER_COLUMNS = [
   { name: "Engine", type: "string", jsonPath: ".spec.engine.type", description: "Inference engine." },
   { name: "GPUs", type: "integer", jsonPath: ".spec.gpu.count", description: "GPUs per replica." },
   { name: "Reason", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].reason', description: "Why it is (not) ready." },
-  { name: "URL", type: "string", jsonPath: ".status.url", priority: 1, description: "Where to call it: the external URL once exposed through a Gateway, else the in-cluster one." },
+  {
+    name: "URL",
+    type: "string",
+    jsonPath: ".status.url",
+    priority: 1,
+    description: "Where to call it: the external URL once exposed through a Gateway, else the in-cluster one.",
+  },
   {
     name: "Message",
     type: "string",
