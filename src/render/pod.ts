@@ -92,7 +92,12 @@ function engineContainer(rc: RenderContext, shm: boolean): V1Container {
     limits[rc.gpuResource] = String(rc.gpuCount);
   }
   const ephemeral = ephemeralStorageLimit(rc);
-  if (ephemeral !== undefined) limits["ephemeral-storage"] = ephemeral;
+  if (ephemeral !== undefined) {
+    limits["ephemeral-storage"] = ephemeral;
+    // A limit alone makes Kubernetes request as much, reserving 200Gi of node disk per replica and
+    // leaving pods unschedulable on smaller disks; the default is a cap, not a reservation.
+    requests["ephemeral-storage"] ??= "0";
+  }
   const resources = {
     ...(Object.keys(requests).length ? { requests } : {}),
     ...(Object.keys(limits).length ? { limits } : {}),

@@ -187,6 +187,8 @@ describe("engine arguments", () => {
     expect(c.env).toContainEqual({ name: "OLLAMA_HOST", value: "0.0.0.0:11434" });
     // Pulled weights land on the node's disk (no cache): bounded by the ephemeral-storage limit.
     expect(c.resources?.limits).toEqual({ "ephemeral-storage": "200Gi" });
+    // A cap, not a reservation: without an explicit request Kubernetes would request the whole limit.
+    expect(c.resources?.requests?.["ephemeral-storage"]).toBe("0");
     expect(podSpec(out.deployment).tolerations).toBeUndefined();
   });
 

@@ -88,7 +88,7 @@ describe("the run command", () => {
         100,
       );
       expect(body).toMatch(
-        new RegExp(`^caches not synced: cannot list \\S+ in namespace ${ns}: 403: .*forbidden.*\\(the operator's RBAC does not allow it\\)\\n$`),
+        new RegExp(`^caches not synced: cannot list \\S+( in namespace ${ns})?: 403: .*forbidden.*\\(the operator's RBAC does not allow it\\)\\n$`),
       );
       expect(p.out()).toContain("informer list/watch failed, retrying");
       expect(p.child.exitCode).toBeNull(); // no crash loop

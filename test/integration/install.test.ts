@@ -233,6 +233,13 @@ image: {digest: "sha256:${"a".repeat(64)}"}
       { apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], verbs: ["get", "list", "watch", "create", "patch", "delete"] },
       { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: ["get", "list", "watch", "create", "patch", "delete"] },
       { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: ["get", "list", "watch", "create", "patch", "delete"] },
+      {
+        apiGroups: ["gateway.networking.k8s.io"],
+        resources: ["httproutes", "backendtlspolicies"],
+        verbs: ["get", "list", "watch", "create", "patch", "delete"],
+      },
+      { apiGroups: ["cert-manager.io"], resources: ["certificates"], verbs: ["get", "list", "watch", "create", "patch", "delete"] },
+      { apiGroups: ["gateway.envoyproxy.io"], resources: ["securitypolicies"], verbs: ["get", "list", "watch", "create", "patch", "delete"] },
       { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
     ];
     const kedaRule: Rule = { apiGroups: ["keda.sh"], resources: ["scaledobjects"], verbs: ["get", "list", "watch", "create", "patch", "delete"] };
