@@ -30,7 +30,7 @@ import { installCrd } from "../src/operator/install-crd.ts";
 import { CHILD_KINDS, childKinds, orderedChildren, render } from "../src/render/index.ts";
 import { numberFlag } from "./common.ts";
 import { startFloor } from "./floor.ts";
-import { type SizeResult, writeResults } from "./report.ts";
+import { type Converge, type SizeResult, writeResults } from "./report.ts";
 
 const argv = process.argv.slice(2);
 const stringFlag = (name: string): string | undefined => {
@@ -315,16 +315,6 @@ async function freshControlPlane(n: number): Promise<ControlPlane> {
     onProgress: (l) => note(`control plane: ${l}`),
   });
 }
-
-type Converge = {
-  createSeconds: number;
-  childrenTotal: number;
-  readyTotal: number;
-  childrenP: [number, number];
-  readyP: [number, number];
-  readyCurve: number[];
-  ok: boolean;
-};
 
 /** Creates N ModelServices at once and waits until all are Ready (or the timeout). Times are seconds from the first create. */
 async function converge(client: KubeClient, obs: Awaited<ReturnType<typeof startObserver>>, names: string[], onTick?: () => Promise<void>): Promise<Converge> {

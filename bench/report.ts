@@ -3,7 +3,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 
-type Converge = {
+export type Converge = {
   createSeconds: number;
   childrenTotal: number;
   readyTotal: number;
