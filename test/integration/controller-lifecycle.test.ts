@@ -63,8 +63,9 @@ describe("controller lifecycle", () => {
     expect(ready.status?.url).toContain(`life.${fx.ns}.svc`);
     expect(condition(ready, "Ready")?.observedGeneration).toBe(ready.metadata.generation);
     // Events tell the story, and the metrics saw it.
+    // Events are written after the status, so wait for the Ready one rather than any.
     const events = await waitFor(
-      "an Event on the ModelService",
+      "a Ready Event on the ModelService",
       async () => {
         const list = await fx.client.request<{ items: { reason?: string; type?: string; source?: { component?: string } }[] }>(
           "GET",
@@ -73,11 +74,11 @@ describe("controller lifecycle", () => {
             query: { fieldSelector: "involvedObject.kind=ModelService,involvedObject.name=life" },
           },
         );
-        return list.items.length > 0 ? list.items : undefined;
+        return list.items.some((e) => e.reason === "Ready") ? list.items : undefined;
       },
       10_000,
     );
-    expect(events.map((e) => e.reason)).toContain("Ready");
+    expect(events.filter((e) => e.reason === "Ready").every((e) => e.type === "Normal")).toBe(true);
     const metrics = await (await fetch(`http://127.0.0.1:${fx.op.port}/metrics`)).text();
     expect(metrics).toMatch(/modelservice_reconcile_total\{result="success"\} [1-9]/);
     expect(metrics).toMatch(/modelservice_time_to_ready_seconds_count 1/);
