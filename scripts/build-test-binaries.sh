@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # Builds tools that only the tests need (never `npm start`) from the Go module proxy and caches them
-# outside the repo, keyed by version, next to scripts/build-binaries.sh's cache:
+# outside the repo, each keyed by its own version (so adding a tool or bumping one rebuilds only
+# that tool), next to scripts/build-binaries.sh's cache:
 #   cyclonus  evaluates NetworkPolicies offline (which peer may reach which pod and port), so tests
 #             can check rendered policies without a CNI.
-# A second run with the same versions is a no-op.
-#
-# Prints the bin directory on its last line of stdout; progress goes to stderr.
+# Every tool's binaries are linked into one directory, printed on the last line of stdout; progress
+# goes to stderr. A second run with the same versions is a no-op.
 set -euo pipefail
 
 CYCLONUS_VERSION="${CYCLONUS_VERSION:-v0.5.6}"
 
 CACHE_ROOT="${MSO_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/modelservice-operator}"
-KEY="test-tools_cyclonus-${CYCLONUS_VERSION}"
-BIN="$CACHE_ROOT/$KEY/bin"
+TOOLS="$CACHE_ROOT/test-tools"
+LINKS="$TOOLS/bin"
 export CGO_ENABLED=0
 export GOFLAGS="-mod=mod"
 # The machine's Go lives here when it is not on PATH (as for processes started by npm).
@@ -23,13 +23,13 @@ log() { printf '[build-test-binaries] %s\n' "$*" >&2; }
 # shellcheck source=scripts/build-steps.sh
 source "$(dirname "$0")/build-steps.sh"
 
-mkdir -p "$BIN"
+mkdir -p "$LINKS"
 
 # Parallel test runs on a cold cache would race on the same outputs: take turns.
 if command -v flock >/dev/null; then
-  exec 9>"$CACHE_ROOT/$KEY.lock"
+  exec 9>"$TOOLS/.lock"
   if ! flock -n 9; then
-    log "another build of $KEY is running; waiting for it"
+    log "another build of the test tools is running; waiting for it"
     flock 9
   fi
 fi
@@ -39,10 +39,24 @@ build_cyclonus() {
   GOBIN="$BIN" go install -trimpath -ldflags "-s -w" "github.com/mattfenwick/cyclonus/cmd/cyclonus@$CYCLONUS_VERSION"
 }
 
-export CYCLONUS_VERSION BIN
+# tool NAME VERSION OUTPUT... -- BUILD_FUNCTION: builds into $TOOLS/NAME-VERSION/bin unless cached,
+# then links its outputs into $LINKS.
+tool() {
+  local name="$1" version="$2"; shift 2
+  local outputs=()
+  while [ "$1" != "--" ]; do outputs+=("$1"); shift; done
+  shift
+  BIN="$TOOLS/$name-$version/bin"
+  mkdir -p "$BIN"
+  export BIN
+  step "$name $version" "${outputs[@]}" -- "$@"
+  for o in "${outputs[@]}"; do ln -sfn "$BIN/$o" "$LINKS/$o"; done
+}
+
+export CYCLONUS_VERSION
 export -f log build_cyclonus
 
 total=$SECONDS
-step "cyclonus $CYCLONUS_VERSION" cyclonus -- build_cyclonus
-log "all test binaries ready in $((SECONDS - total))s: $BIN"
-echo "$BIN"
+tool cyclonus "$CYCLONUS_VERSION" cyclonus -- build_cyclonus
+log "all test binaries ready in $((SECONDS - total))s: $LINKS"
+echo "$LINKS"

@@ -1,5 +1,6 @@
 // Tools only the tests need (cyclonus), built by scripts/build-test-binaries.sh from the Go module
-// proxy and cached under ~/.cache/modelservice-operator/test-tools_<versions>/bin. The first build
+// proxy, each cached under ~/.cache/modelservice-operator/test-tools/<tool>-<version>/ and linked into
+// test-tools/bin. The first build
 // takes minutes; later calls return at once. MSO_TEST_BIN_DIR names a directory that already
 // holds them (nothing is built).
 import { spawn } from "node:child_process";
