@@ -222,8 +222,13 @@ describe("spec.expose without, then with, the Gateway API", () => {
     });
     expect(open.status?.url).toBe("https://llm.example.com/llama");
     expect(open.status?.internalURL).toMatch(new RegExp(`^https://secured\\.${ns}\\.svc\\.`));
-    const events = await c.request<{ items: { reason?: string; message?: string }[] }>("GET", `/api/v1/namespaces/${ns}/events`);
-    expect(events.items.map((e) => e.reason)).toEqual(expect.arrayContaining(["GatewayNotFound", "RouteNotAccepted", "Exposed"]));
+    // Events are written after the status: wait for the last one before reading the story.
+    const reasons = await waitFor("the Exposed Event", async () => {
+      const events = await c.request<{ items: { reason?: string; message?: string }[] }>("GET", `/api/v1/namespaces/${ns}/events`);
+      const got = events.items.map((e) => e.reason);
+      return got.includes("Exposed") && got;
+    });
+    expect(reasons).toEqual(expect.arrayContaining(["GatewayNotFound", "RouteNotAccepted", "Exposed"]));
 
     // The NetworkPolicy's effect, evaluated from the object on the API server.
     const deployment = (await getDeployment(c, ns, "secured")) as V1Deployment;
