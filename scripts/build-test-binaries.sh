@@ -25,15 +25,6 @@ source "$(dirname "$0")/build-steps.sh"
 
 mkdir -p "$LINKS"
 
-# Parallel test runs on a cold cache would race on the same outputs: take turns.
-if command -v flock >/dev/null; then
-  exec 9>"$TOOLS/.lock"
-  if ! flock -n 9; then
-    log "another build of the test tools is running; waiting for it"
-    flock 9
-  fi
-fi
-
 # cyclonus' go.mod has no replace lines, so a plain `go install` of a named version works.
 build_cyclonus() {
   GOBIN="$BIN" go install -trimpath -ldflags "-s -w" "github.com/mattfenwick/cyclonus/cmd/cyclonus@$CYCLONUS_VERSION"
@@ -49,7 +40,18 @@ tool() {
   BIN="$TOOLS/$name-$version/bin"
   mkdir -p "$BIN"
   export BIN
-  step "$name $version" "${outputs[@]}" -- "$@"
+  # Parallel test runs on a cold cache would race on the same outputs: they take turns per tool,
+  # so a long build of one tool never holds up the others.
+  (
+    if command -v flock >/dev/null; then
+      exec 9>"$TOOLS/$name-$version.lock"
+      if ! flock -n 9; then
+        log "another build of $name $version is running; waiting for it"
+        flock 9
+      fi
+    fi
+    step "$name $version" "${outputs[@]}" -- "$@"
+  )
   for o in "${outputs[@]}"; do ln -sfn "$BIN/$o" "$LINKS/$o"; done
 }
 
