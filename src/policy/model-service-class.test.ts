@@ -53,14 +53,22 @@ describe("classViolations: each finding of issue 11, refused with the field and 
       "system-node-critical priority",
       POOL,
       { scheduling: { priorityClassName: "system-node-critical" } },
-      [{ path: "spec.scheduling.priorityClassName", message: `system-node-critical is not allowed by ${by} (allowed: none; the class sets the pods' scheduling)` }],
+      [
+        {
+          path: "spec.scheduling.priorityClassName",
+          message: `system-node-critical is not allowed by ${by} (allowed: none; the class sets the pods' scheduling)`,
+        },
+      ],
     ],
     [
       "an unsandboxed runtime class and a control-plane node selector",
       POOL,
       { scheduling: { runtimeClassName: "runc", nodeSelector: { "node-role.kubernetes.io/control-plane": "" } } },
       [
-        { path: "spec.scheduling.nodeSelector", message: `node-role.kubernetes.io/control-plane= is not allowed by ${by} (allowed: none; the class sets the pods' scheduling)` },
+        {
+          path: "spec.scheduling.nodeSelector",
+          message: `node-role.kubernetes.io/control-plane= is not allowed by ${by} (allowed: none; the class sets the pods' scheduling)`,
+        },
         { path: "spec.scheduling.runtimeClassName", message: `runc is not allowed by ${by} (allowed: none; the class sets the pods' scheduling)` },
       ],
     ],
@@ -108,7 +116,12 @@ describe("classViolations: each finding of issue 11, refused with the field and 
         },
       ],
     ],
-    ["an image under an allowed prefix", { allow: { images: { vLLM: ["registry.example.com/"] } } }, { engine: { type: "vLLM", image: "registry.example.com/vllm:1" } }, []],
+    [
+      "an image under an allowed prefix",
+      { allow: { images: { vLLM: ["registry.example.com/"] } } },
+      { engine: { type: "vLLM", image: "registry.example.com/vllm:1" } },
+      [],
+    ],
     ["the operator's own default image, named", {}, { engine: { type: "vLLM", image: defaultOperatorConfig.images.vLLM } }, []],
     [
       "a Custom image with no list",
@@ -123,13 +136,21 @@ describe("classViolations: each finding of issue 11, refused with the field and 
       { podMetadata: { labels: { app: "payments" } } },
       [{ path: "spec.podMetadata.labels", message: expect.stringContaining(`app is not allowed by ${by} (allowed: none of the guarded keys)`) }],
     ],
-    ["a guarded label the class allows", { allow: { podLabelKeys: ["app.kubernetes.io/*"] } }, { podMetadata: { labels: { "app.kubernetes.io/part-of": "chat" } } }, []],
+    [
+      "a guarded label the class allows",
+      { allow: { podLabelKeys: ["app.kubernetes.io/*"] } },
+      { podMetadata: { labels: { "app.kubernetes.io/part-of": "chat" } } },
+      [],
+    ],
     [
       "AppArmor unconfined and a sidecar opt-out",
       {},
       { podMetadata: { annotations: { "container.apparmor.security.beta.kubernetes.io/engine": "unconfined", "sidecar.istio.io/inject": "false" } } },
       [
-        { path: "spec.podMetadata.annotations", message: expect.stringContaining(`container.apparmor.security.beta.kubernetes.io/engine is not allowed by ${by}`) },
+        {
+          path: "spec.podMetadata.annotations",
+          message: expect.stringContaining(`container.apparmor.security.beta.kubernetes.io/engine is not allowed by ${by}`),
+        },
         { path: "spec.podMetadata.annotations", message: expect.stringContaining(`sidecar.istio.io/inject is not allowed by ${by}`) },
       ],
     ],
@@ -147,7 +168,13 @@ describe("render under a class", () => {
       allow: { scheduling: true },
       scheduling: {
         ...POOL.scheduling,
-        affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "pool", operator: "In", values: ["a", "b"] }] }] } } },
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [{ matchExpressions: [{ key: "pool", operator: "In", values: ["a", "b"] }] }],
+            },
+          },
+        },
       },
     });
     const m = ms({
@@ -183,7 +210,10 @@ describe("render under a class", () => {
   });
 
   it("uses the class's security profile (Restricted unless it says Baseline) and ephemeral-storage limit", () => {
-    const baseline = { ...defaultOperatorConfig, podSecurity: { profile: "Baseline" as const, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, ephemeralStorageLimit: "200Gi" } };
+    const baseline = {
+      ...defaultOperatorConfig,
+      podSecurity: { profile: "Baseline" as const, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, ephemeralStorageLimit: "200Gi" },
+    };
     const restricted = podOf(render(ms(), baseline, klass("c", { defaults: { ephemeralStorage: "50Gi" } })).deployment);
     expect(restricted?.securityContext?.runAsNonRoot).toBe(true);
     expect(restricted?.containers[0]?.resources?.limits?.["ephemeral-storage"]).toBe("50Gi");

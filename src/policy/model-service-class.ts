@@ -11,9 +11,7 @@ import { podMetadataViolations } from "./pod-metadata.ts";
 
 export type ClassResolution =
   /** No spec.className and no default class: the operator's own config decides, as before classes. */
-  | { kind: "none" }
-  | { kind: "found"; cls: ModelServiceClass }
-  | { kind: "notFound"; name: string };
+  { kind: "none" } | { kind: "found"; cls: ModelServiceClass } | { kind: "notFound"; name: string };
 
 export const isDefaultClass = (c: ModelServiceClass): boolean => c.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION] === "true";
 
@@ -29,10 +27,7 @@ export function resolveClass(ms: Pick<ModelService, "spec">, classes: readonly M
   }
   const defaults = classes
     .filter(isDefaultClass)
-    .sort(
-      (a, b) =>
-        (b.metadata.creationTimestamp ?? "").localeCompare(a.metadata.creationTimestamp ?? "") || a.metadata.name.localeCompare(b.metadata.name),
-    );
+    .sort((a, b) => (b.metadata.creationTimestamp ?? "").localeCompare(a.metadata.creationTimestamp ?? "") || a.metadata.name.localeCompare(b.metadata.name));
   const cls = defaults[0];
   return cls ? { kind: "found", cls } : { kind: "none" };
 }
@@ -49,7 +44,12 @@ function schedulingViolations(spec: ModelServiceSpec, cls: ModelServiceClass, by
   const at = (field: keyof Scheduling) => `spec.scheduling.${field}`;
   if (!cls.spec.allow?.scheduling) {
     const what: Record<keyof Scheduling, string | undefined> = {
-      nodeSelector: tenant.nodeSelector && Object.keys(tenant.nodeSelector).length ? Object.entries(tenant.nodeSelector).map(([k, v]) => `${k}=${v}`).join(", ") : undefined,
+      nodeSelector:
+        tenant.nodeSelector && Object.keys(tenant.nodeSelector).length
+          ? Object.entries(tenant.nodeSelector)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(", ")
+          : undefined,
       tolerations: tenant.tolerations?.length ? `${tenant.tolerations.length} toleration(s)` : undefined,
       affinity: tenant.affinity && Object.keys(tenant.affinity).length ? "affinity" : undefined,
       priorityClassName: tenant.priorityClassName,
@@ -69,7 +69,8 @@ function schedulingViolations(spec: ModelServiceSpec, cls: ModelServiceClass, by
   for (const field of ["priorityClassName", "runtimeClassName"] as const) {
     const mine = imposed[field];
     const theirs = tenant[field];
-    if (mine !== undefined && theirs !== undefined && theirs !== mine) problems.push({ path: at(field), message: `${theirs} is not allowed by ${by} (allowed: ${mine})` });
+    if (mine !== undefined && theirs !== undefined && theirs !== mine)
+      problems.push({ path: at(field), message: `${theirs} is not allowed by ${by} (allowed: ${mine})` });
   }
   return problems;
 }

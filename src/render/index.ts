@@ -10,10 +10,10 @@ import type {
 } from "@kubernetes/client-node";
 import { stringify } from "yaml";
 import { celViolations } from "../api/cel.ts";
+import type { ModelServiceClass } from "../api/class-schema.ts";
 import type { ModelService, ModelServiceSpec } from "../api/types.ts";
 import type { OperatorConfig } from "../config/operator-config.ts";
 import { gpuResourceName, resolve } from "../model/resolved.ts";
-import type { ModelServiceClass } from "../api/class-schema.ts";
 import { applyClass, classViolations } from "../policy/model-service-class.ts";
 import { podMetadataViolations } from "../policy/pod-metadata.ts";
 import { autoscalingProblems, horizontalPodAutoscaler, type ScaledObject, scaledObject } from "./autoscaling.ts";
