@@ -27,9 +27,9 @@ export class ClassIndex {
     }
     if (now !== undefined) {
       this.#classOf.set(key, now);
-      let set = this.#byClass.get(now);
-      if (!set) this.#byClass.set(now, (set = new Set()));
+      const set = this.#byClass.get(now) ?? new Set<string>();
       set.add(key);
+      this.#byClass.set(now, set);
     }
   }
 
