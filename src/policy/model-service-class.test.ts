@@ -56,7 +56,7 @@ describe("classViolations: each finding of issue 11, refused with the field and 
       [
         {
           path: "spec.scheduling.priorityClassName",
-          message: `system-node-critical is not allowed by ${by} (allowed: none; the class sets the pods' scheduling)`,
+          message: `system-node-critical is not allowed by ${by} (allowed: no tenant scheduling in this class)`,
         },
       ],
     ],
@@ -67,16 +67,16 @@ describe("classViolations: each finding of issue 11, refused with the field and 
       [
         {
           path: "spec.scheduling.nodeSelector",
-          message: `node-role.kubernetes.io/control-plane= is not allowed by ${by} (allowed: none; the class sets the pods' scheduling)`,
+          message: `node-role.kubernetes.io/control-plane= is not allowed by ${by} (allowed: no tenant scheduling in this class)`,
         },
-        { path: "spec.scheduling.runtimeClassName", message: `runc is not allowed by ${by} (allowed: none; the class sets the pods' scheduling)` },
+        { path: "spec.scheduling.runtimeClassName", message: `runc is not allowed by ${by} (allowed: no tenant scheduling in this class)` },
       ],
     ],
     [
       "tolerate everything",
       POOL,
       { scheduling: { tolerations: [{ operator: "Exists" }] } },
-      [{ path: "spec.scheduling.tolerations", message: `1 toleration(s) is not allowed by ${by} (allowed: none; the class sets the pods' scheduling)` }],
+      [{ path: "spec.scheduling.tolerations", message: `1 toleration(s) is not allowed by ${by} (allowed: no tenant scheduling in this class)` }],
     ],
     [
       "scheduling allowed, but another priority than the class's",

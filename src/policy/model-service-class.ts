@@ -57,7 +57,7 @@ function schedulingViolations(spec: ModelServiceSpec, cls: ModelServiceClass, by
     };
     for (const [field, value] of Object.entries(what) as [keyof Scheduling, string | undefined][]) {
       if (value === undefined) continue;
-      problems.push({ path: at(field), message: `${value} is not allowed by ${by} (allowed: none; the class sets the pods' scheduling)` });
+      problems.push({ path: at(field), message: `${value} is not allowed by ${by} (allowed: no tenant scheduling in this class)` });
     }
     return problems;
   }
