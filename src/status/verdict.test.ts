@@ -86,13 +86,28 @@ describe("invalidSpec", () => {
 });
 
 describe("classProblem", () => {
-  const violation = { reason: REASONS.ClassViolation, message: "spec.service.type: NodePort is not allowed by ModelServiceClass gpu-shared (allowed: ClusterIP)" };
+  const violation = {
+    reason: REASONS.ClassViolation,
+    message: "spec.service.type: NodePort is not allowed by ModelServiceClass gpu-shared (allowed: ClusterIP)",
+  };
   const missing = { reason: REASONS.ClassNotFound, message: "spec.className: ModelServiceClass gone does not exist" };
   it.each([
     ["no class problem", {}, undefined],
-    ["a violation: Stalled, nothing can fix it but a change", { classProblem: violation }, { phase: "Failed", ready: "False/ClassViolation", reconciling: "False/ClassViolation", stalled: "True/ClassViolation" }],
-    ["a violation while the previous spec serves", { classProblem: violation, currentReady: 1 }, { phase: "Degraded", ready: "False/ClassViolation", reconciling: "False/ClassViolation", stalled: "True/ClassViolation" }],
-    ["a missing class: not Stalled, it may be created next", { classProblem: missing }, { phase: "Failed", ready: "False/ClassNotFound", reconciling: "True/ClassNotFound", stalled: "False/ClassNotFound" }],
+    [
+      "a violation: Stalled, nothing can fix it but a change",
+      { classProblem: violation },
+      { phase: "Failed", ready: "False/ClassViolation", reconciling: "False/ClassViolation", stalled: "True/ClassViolation" },
+    ],
+    [
+      "a violation while the previous spec serves",
+      { classProblem: violation, currentReady: 1 },
+      { phase: "Degraded", ready: "False/ClassViolation", reconciling: "False/ClassViolation", stalled: "True/ClassViolation" },
+    ],
+    [
+      "a missing class: not Stalled, it may be created next",
+      { classProblem: missing },
+      { phase: "Failed", ready: "False/ClassNotFound", reconciling: "True/ClassNotFound", stalled: "False/ClassNotFound" },
+    ],
   ] as const)("%s", (_name, o, want) => {
     const v = classProblem(input(o as Partial<VerdictInput>));
     expect(v ? summary(v) : undefined).toEqual(want);
