@@ -234,7 +234,10 @@ export class Controller {
   }
 
   get #informers(): { hasSynced(): boolean; syncError(): string | undefined; stop(): void; start(): Promise<void> }[] {
-    return [this.modelServices, this.crds, ...this.#servedChildren.map((c) => c.informer), this.replicaSets, this.pods];
+    // The class informer too: without it a ModelService cannot be checked against its class (and
+    // /readyz then says why, e.g. RBAC).
+    const classes = this.#classes ? [this.#classes] : [];
+    return [this.modelServices, this.crds, ...classes, ...this.#servedChildren.map((c) => c.informer), this.replicaSets, this.pods];
   }
 
   /** Child kinds the config renders but the cluster does not serve, with why (for tests and logs). */
