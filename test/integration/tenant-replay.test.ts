@@ -244,7 +244,9 @@ describe("what the class allows reaches the cluster with the class's scheduling 
     expect(pod?.nodeSelector).toEqual(POOL.nodeSelector);
     expect(pod?.tolerations).toContainEqual({ key: "team", operator: "Exists" });
     expect(pod?.tolerations).toContainEqual(POOL.tolerations[0]);
-    expect(condition(await getModelService(admin, ns, name), "Ready")?.reason).not.toMatch(/^(ClassViolation|ClassNotFound|ApplyFailed|InvalidSpec)$/);
+    // The status is written after the children: wait for it, then it names no refusal.
+    const ready = await waitFor(`${name} status`, () => readyOf(name));
+    expect(ready.reason).not.toMatch(/^(ClassViolation|ClassNotFound|ApplyFailed|InvalidSpec)$/);
   });
 });
 
