@@ -21,6 +21,8 @@ local hs = {}
 -- the memory limit, the startup budget), so Degraded at once, even while Reconciling.
 local failureReasons = {
   InvalidSpec = true,
+  ClassViolation = true,
+  ClassNotFound = true,
   ApplyFailed = true,
   NameConflict = true,
   CredentialsMissing = true,

@@ -11,7 +11,7 @@
 import { type CelInput, celEnv, isCelError, parse, plan } from "@bufbuild/cel";
 import { strings } from "@bufbuild/cel/ext";
 import { RE2JS } from "@bufbuild/re2";
-import { modelServiceCrd } from "./crd.ts";
+import { modelServiceClassCrd, modelServiceCrd } from "./crd.ts";
 import { quantityFuncs } from "./quantity.ts";
 
 export type CelRule = { rule: string; message?: string; fieldPath?: string; reason?: string };
@@ -130,6 +130,24 @@ export function crdSchema(): SchemaNode {
     rootSchema = crd.spec.versions[0]?.schema.openAPIV3Schema as SchemaNode;
   }
   return rootSchema;
+}
+
+let classSchema: SchemaNode | undefined;
+/** The openAPIV3Schema of the generated ModelServiceClass CRD. */
+export function classCrdSchema(): SchemaNode {
+  if (!classSchema) {
+    const crd = modelServiceClassCrd() as { spec: { versions: { schema: { openAPIV3Schema: SchemaNode } }[] } };
+    classSchema = crd.spec.versions[0]?.schema.openAPIV3Schema as SchemaNode;
+  }
+  return classSchema;
+}
+
+/** The CEL rules a ModelServiceClass breaks, as admission would report them. */
+export function classCelViolations(obj: unknown, visit?: (v: RuleVisit) => void): Violation[] {
+  if (!isRecord(obj)) return [];
+  const out: Violation[] = [];
+  validateNode(classCrdSchema(), { spec: obj.spec }, "", out, visit);
+  return out;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { CRD_PATH, renderCrdYaml } from "./crd-file.ts";
+import { CLASS_CRD_PATH, CRD_PATH, renderClassCrdYaml, renderCrdYaml } from "./crd-file.ts";
 
 type Node = { [key: string]: unknown };
 const isNode = (v: unknown): v is Node => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -60,5 +60,32 @@ describe("CRD", () => {
       labelSelectorPath: ".status.selector",
     });
     expect(crd.spec.names.shortNames).toEqual(["msvc"]);
+  });
+});
+
+describe("ModelServiceClass CRD", () => {
+  const text = readFileSync(CLASS_CRD_PATH, "utf8");
+  const classCrd = parse(text);
+  const classSchema = classCrd.spec.versions[0].schema.openAPIV3Schema;
+
+  it("the committed file is up to date with src/api/class-schema.ts", () => {
+    expect(text === renderClassCrdYaml(), `${CLASS_CRD_PATH} is out of date: run \`npm run generate\` and commit the result`).toBe(true);
+  });
+
+  it("is cluster-scoped, with the short name msvcclass, and small enough for client-side apply", () => {
+    expect(classCrd.spec.scope).toBe("Cluster");
+    expect(classCrd.spec.names.shortNames).toEqual(["msvcclass"]);
+    expect(Buffer.byteLength(JSON.stringify(classCrd))).toBeLessThan(100 * 1024);
+  });
+
+  it("describes every property and is structural", () => {
+    const missing: string[] = [];
+    for (const [path, node] of walk(classSchema, "")) {
+      if (node.anyOf !== undefined) expect(node["x-kubernetes-int-or-string"], path).toBe(true);
+      if (path === "" || path === ".metadata" || path.endsWith("[]") || path.endsWith("{}")) continue;
+      if (typeof node.description !== "string" || node.description.length === 0) missing.push(path);
+    }
+    expect(missing).toEqual([]);
+    expect(JSON.stringify(classSchema)).not.toContain('"$ref"');
   });
 });

@@ -2,6 +2,7 @@
 // schema (https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/#specifying-a-structural-schema):
 // a type on every node, no $ref, no additionalProperties beside properties.
 import { z } from "zod";
+import { CLASS_KIND, CLASS_PLURAL, CLASS_SHORT_NAMES, CLASS_SINGULAR, classSpecSchema, DEFAULT_CLASS_ANNOTATION } from "./class-schema.ts";
 import {
   GROUP,
   KIND,
@@ -110,6 +111,60 @@ export function modelServiceCrd(): Json {
                 status: toOpenApi(modelServiceStatusSchema),
               },
               "x-kubernetes-validations": ROOT_RULES,
+            },
+          },
+        },
+      ],
+    },
+  };
+}
+
+/** The ModelServiceClass CRD (cluster-scoped, no status): set up by the platform team. */
+export function modelServiceClassCrd(): Json {
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: {
+      name: `${CLASS_PLURAL}.${GROUP}`,
+      labels: { "app.kubernetes.io/name": "modelservice-operator", "app.kubernetes.io/part-of": "modelservice-operator" },
+    },
+    spec: {
+      group: GROUP,
+      names: {
+        kind: CLASS_KIND,
+        listKind: `${CLASS_KIND}List`,
+        plural: CLASS_PLURAL,
+        singular: CLASS_SINGULAR,
+        shortNames: CLASS_SHORT_NAMES,
+        categories: ["ai"],
+      },
+      scope: "Cluster",
+      versions: [
+        {
+          name: VERSION,
+          served: true,
+          storage: true,
+          additionalPrinterColumns: [
+            {
+              name: "Default",
+              type: "string",
+              jsonPath: `.metadata.annotations.${DEFAULT_CLASS_ANNOTATION.replaceAll(".", "\\.")}`,
+              description: "Whether ModelServices without spec.className get this class.",
+            },
+            { name: "Profile", type: "string", jsonPath: ".spec.securityProfile", description: "Pod security profile (empty: Restricted)." },
+            { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+          ],
+          schema: {
+            openAPIV3Schema: {
+              type: "object",
+              description:
+                "ModelServiceClass is what the platform team decides for the ModelServices that name it (spec.className): the GPU pool's scheduling, what tenants may set themselves, defaults and the pod security profile.",
+              properties: {
+                apiVersion: { type: "string", description: "APIVersion of this object: modelservice.dev/v1alpha1." },
+                kind: { type: "string", description: "Kind of this object: ModelServiceClass." },
+                metadata: { type: "object" },
+                spec: toOpenApi(classSpecSchema),
+              },
             },
           },
         },

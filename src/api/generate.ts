@@ -1,13 +1,18 @@
-// `npm run generate`: writes the CRD generated from the zod schemas, to crds/ and to the Helm
+// `npm run generate`: writes the CRDs generated from the zod schemas, to crds/ and to the Helm
 // chart's crds/ (the same bytes; test/unit/chart.test.ts checks they are identical).
 import { writeFileSync } from "node:fs";
+import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CRD_PATH, renderCrdYaml } from "./crd-file.ts";
+import { CLASS_CRD_PATH, CRD_PATH, renderClassCrdYaml, renderCrdYaml } from "./crd-file.ts";
 
-const CHART_CRD_PATH = fileURLToPath(new URL("../../charts/modelservice-operator/crds/modelservices.modelservice.dev.yaml", import.meta.url));
+const chartCopy = (path: string) => fileURLToPath(new URL(`../../charts/modelservice-operator/crds/${basename(path)}`, import.meta.url));
 
-const yaml = renderCrdYaml();
-for (const path of [CRD_PATH, CHART_CRD_PATH]) {
-  writeFileSync(path, yaml);
-  console.log(`wrote ${path}`);
+for (const [path, yaml] of [
+  [CRD_PATH, renderCrdYaml()],
+  [CLASS_CRD_PATH, renderClassCrdYaml()],
+] as const) {
+  for (const out of [path, chartCopy(path)]) {
+    writeFileSync(out, yaml);
+    console.log(`wrote ${out}`);
+  }
 }

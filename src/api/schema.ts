@@ -285,6 +285,15 @@ const NOT_RWOP = "!has(self.cache) || !has(self.cache.accessMode) || self.cache.
 
 export const modelServiceSpecSchema = z
   .object({
+    className: z
+      .string()
+      .min(1)
+      .max(253)
+      .regex(DNS1123_SUBDOMAIN, "must be a ModelServiceClass name (DNS-1123 subdomain)")
+      .optional()
+      .describe(
+        "The ModelServiceClass (set up by the platform team) that decides the GPU pool's scheduling and what this ModelService may ask for. Absent: the class annotated modelservice.dev/is-default-class, if any.",
+      ),
     model: modelSchema,
     engine: engineSchema,
     gpu: gpuSchema.optional(),

@@ -183,3 +183,50 @@ describe("render command", () => {
     expect((await run(["--help"])).code).toBe(0);
   });
 });
+
+describe("render --class", () => {
+  const cls = "examples/classes/gpu-shared.yaml";
+  const hostile = write(
+    "hostile.yaml",
+    `apiVersion: modelservice.dev/v1alpha1
+kind: ModelService
+metadata: {name: hostile}
+spec:
+  model: {uri: hf://org/model}
+  engine: {type: vLLM}
+  service: {type: NodePort}
+  podMetadata: {labels: {app: payments}}
+`,
+  );
+
+  it("refuses what the class forbids, one line per field, as the operator's ClassViolation says", async () => {
+    const r = await run(["-f", hostile, "--class", cls]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain(`error: ModelService "hostile" in ${hostile} is not allowed by ModelServiceClass gpu-shared:\n`);
+    expect(r.stderr).toContain("spec.service.type: NodePort is not allowed by ModelServiceClass gpu-shared (allowed: ClusterIP)\n");
+    expect(r.stderr).toContain("spec.podMetadata.labels: app is not allowed by ModelServiceClass gpu-shared (allowed: team.example.com/*)");
+  });
+
+  it("renders every example under the example class (the default class), with the class's scheduling", async () => {
+    for (const file of examples) {
+      const r = await run(["-f", file, "--class", cls]);
+      expect(r.stderr, file).toBe("");
+      expect(r.stdout, file).toContain("example.com/gpu-pool: shared");
+    }
+  });
+
+  it("says when a ModelService names a class the files do not hold", async () => {
+    const named = write("named.yaml", readFileSync(hostile, "utf8").replace("spec:\n", "spec:\n  className: premium\n"));
+    const r = await run(["-f", named, "--class", cls]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("names ModelServiceClass premium, which is not in the --class files");
+  });
+
+  it("refuses a class admission would refuse", async () => {
+    const bad = write("bad-class.yaml", readFileSync(join(root, cls), "utf8").replace('"vllm/vllm-openai:"', '"vllm"'));
+    const r = await run(["-f", examples[0] as string, "--class", bad]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("invalid ModelServiceClass:\nspec.allow.images[vLLM]: allow.images prefixes must end with '/', ':' or '@'");
+  });
+});

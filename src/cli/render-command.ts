@@ -1,26 +1,31 @@
-// `render -f FILE|- [--config FILE]`: validate ModelServices and print their children as YAML,
-// without a cluster. Exit 1 with one `path: rule` line per problem when the input is invalid: the
-// field shapes (zod), then the CRD's CEL rules (as admission reports them), then what the operator
+// `render -f FILE|- [--config FILE] [--class FILE]`: validate ModelServices and print their children
+// as YAML, without a cluster. Exit 1 with one `path: rule` line per problem when the input is
+// invalid: the field shapes (zod), then the CRD's CEL rules (as admission reports them), then what
+// the ModelServiceClass forbids (as the operator's ClassViolation says), then what the operator
 // config cannot serve.
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { parseAllDocuments } from "yaml";
-import { celViolations } from "../api/cel.ts";
+import { celViolations, classCelViolations } from "../api/cel.ts";
+import { type ModelServiceClass, modelServiceClassSchema } from "../api/class-schema.ts";
 import { modelServiceSchema } from "../api/schema.ts";
 import type { ModelService } from "../api/types.ts";
 import { droppedFields, formatIssue } from "../api/zod-issues.ts";
 import { ConfigError, parseOperatorConfig } from "../config/load.ts";
 import { defaultOperatorConfig, type OperatorConfig } from "../config/operator-config.ts";
-import { childrenYaml, InvalidSpecError, render } from "../render/index.ts";
+import { resolveClass } from "../policy/model-service-class.ts";
+import { ClassViolationError, childrenYaml, InvalidSpecError, render } from "../render/index.ts";
 import { noPositionals, parseFlags, UsageError } from "./args.ts";
 
 /** Owner references need a uid; a file has none, so the output shows this placeholder. */
 export const PLACEHOLDER_UID = "00000000-0000-0000-0000-000000000000";
 
-const usage = `usage: modelservice-operator render -f FILE|- [-f FILE ...] [--config FILE]
+const usage = `usage: modelservice-operator render -f FILE|- [-f FILE ...] [--config FILE] [--class FILE]
 
   -f, --filename FILE   ModelService YAML (may hold several documents); - reads stdin
   --config FILE         operator config YAML, merged over the defaults
+  --class FILE          ModelServiceClass YAML (one or more): each ModelService renders under the
+                        class it names, or the one annotated modelservice.dev/is-default-class
 `;
 
 export type Io = {
@@ -32,19 +37,20 @@ export type Io = {
 /** A problem already explained to the user in one line. */
 class InputError extends Error {}
 
-type Args = { files: string[]; config: string | undefined };
+type Args = { files: string[]; config: string | undefined; classes: string[] };
 
 function parseRenderArgs(argv: string[]): Args | "help" {
   const { values, positionals } = parseFlags(argv, {
     filename: { type: "string", short: "f", multiple: true },
     config: { type: "string" },
+    class: { type: "string", multiple: true },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) return "help";
   noPositionals(positionals);
   const files = values.filename ?? [];
   if (files.length === 0) throw new UsageError("-f", "FILE is required");
-  return { files, config: values.config };
+  return { files, config: values.config, classes: values.class ?? [] };
 }
 
 /**
@@ -116,6 +122,21 @@ async function loadConfig(file: string | undefined, io: Io): Promise<OperatorCon
   }
 }
 
+/** The classes of --class files, checked as admission would check them. */
+async function loadClasses(files: string[], io: Io): Promise<ModelServiceClass[]> {
+  const out: ModelServiceClass[] = [];
+  for (const file of files) {
+    const source = file === "-" ? "stdin" : file;
+    for (const doc of parseYaml(await readInput(file, io), source)) {
+      const parsed = modelServiceClassSchema.safeParse(doc, { reportInput: true });
+      const problems = parsed.success ? classCelViolations(parsed.data).map((p) => `${p.path}: ${p.message}`) : parsed.error.issues.map((i) => formatIssue(i));
+      if (problems.length > 0 || !parsed.success) throw new InputError([`${source}: invalid ModelServiceClass:`, ...problems].join("\n"));
+      out.push(parsed.data as ModelServiceClass);
+    }
+  }
+  return out;
+}
+
 /** Fills what the API server would: a namespace and a uid, so owner references render. */
 function withServerFields(doc: unknown): unknown {
   if (!isRecord(doc) || !isRecord(doc.metadata)) return doc;
@@ -136,6 +157,7 @@ export async function main(argv: string[], io: Io = process): Promise<number> {
       return 0;
     }
     const config = await loadConfig(args.config, io);
+    const classes = await loadClasses(args.classes, io);
     const outputs: string[] = [];
     let failed = false;
     for (const file of args.files) {
@@ -159,12 +181,23 @@ export async function main(argv: string[], io: Io = process): Promise<number> {
           io.stderr.write(`error: ${what} is invalid:\n${refused.map((p) => `${p.path}: ${p.message}\n`).join("")}`);
           return;
         }
+        const ms = parsed.data as ModelService;
+        // No --class at all: the operator config alone, as on a cluster without classes.
+        const cls = args.classes.length ? resolveClass(ms, classes) : ({ kind: "none" } as const);
+        if (ms.spec.className && !args.classes.length)
+          io.stderr.write(`warning: ${what}: rendered without ModelServiceClass ${ms.spec.className} (pass --class FILE)\n`);
+        if (cls.kind === "notFound") {
+          failed = true;
+          io.stderr.write(`error: ${what} names ModelServiceClass ${cls.name}, which is not in the --class files\n`);
+          return;
+        }
         try {
-          outputs.push(childrenYaml(render(parsed.data as ModelService, config)));
+          outputs.push(childrenYaml(render(ms, config, cls.kind === "found" ? cls.cls : undefined)));
         } catch (e) {
           if (!(e instanceof InvalidSpecError)) throw e;
           failed = true;
-          io.stderr.write(`error: ${what} cannot be served:\n${e.problems.map((p) => `${p.path}: ${p.message}\n`).join("")}`);
+          const why = e instanceof ClassViolationError ? `is not allowed by ModelServiceClass ${e.className}` : "cannot be served";
+          io.stderr.write(`error: ${what} ${why}:\n${e.problems.map((p) => `${p.path}: ${p.message}\n`).join("")}`);
         }
       });
     }

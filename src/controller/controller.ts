@@ -3,7 +3,8 @@
 // Secrets. Workers run only while this instance leads; followers keep their caches warm.
 import type { KubernetesObject, V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { API_VERSION, PLURAL } from "../api/schema.ts";
+import { CLASS_API_VERSION, CLASS_PLURAL, type ModelServiceClass, modelServiceClassSchema } from "../api/class-schema.ts";
+import { API_VERSION, GROUP, PLURAL } from "../api/schema.ts";
 import type { ModelService } from "../api/types.ts";
 import type { OperatorConfig } from "../config/operator-config.ts";
 import type { KubeClient } from "../kube/client.ts";
@@ -14,6 +15,7 @@ import { MANAGED_BY, NAME_LABEL } from "../model/labels.ts";
 import { CHILD_KINDS, childKinds } from "../render/index.ts";
 import type { OperatorMetrics } from "../server/metrics.ts";
 import { trimPod, trimReplicaSet } from "../status/cached.ts";
+import { ClassIndex } from "./class-index.ts";
 import { keyOf, MANAGED_BY_LABEL, ownerKey } from "./keys.ts";
 import { isServed, trimCrd, trimGateway } from "./optional-apis.ts";
 import { type ApplyFailedError, type ChildCache, readyReason, reconcile } from "./reconcile.ts";
@@ -101,7 +103,8 @@ export class Controller {
     });
     this.pods = new Informer<V1Pod>({ ...common("pods"), apiVersion: "v1", plural: "pods", labelSelector: NAMED_SELECTOR, transform: trimPod });
 
-    this.modelServices.onEvent((_type, obj) => {
+    this.modelServices.onEvent((type, obj) => {
+      this.#classIndex.update(obj, type === "DELETED");
       if (obj.metadata?.name) this.enqueue(keyOf(obj.metadata.namespace, obj.metadata.name));
     });
     // Children map to their controlling ModelService only (never by label: KEDA's HPA carries our
@@ -123,6 +126,56 @@ export class Controller {
     metrics?.setPhaseSource(() =>
       this.modelServices.list().map((ms) => ({ phase: ms.status?.phase ?? "Unknown", reason: readyReason(ms.status) || "Unknown" })),
     );
+  }
+
+  /** ModelServiceClasses (cluster-scoped), while their CRD is established; parsed, so render trusts their shape. */
+  #classes: Informer<KubernetesObject> | undefined;
+  #classesSynced = false;
+  #classIndex = new ClassIndex();
+
+  /** Starts or stops the class informer with the class CRD (an operator upgraded before its CRD keeps working). */
+  #syncClasses(served: boolean): Promise<void> | undefined {
+    if (served && !this.#classes) {
+      const informer = new Informer<KubernetesObject>({
+        ...this.#common(CLASS_PLURAL),
+        namespaces: [],
+        apiVersion: CLASS_API_VERSION,
+        plural: CLASS_PLURAL,
+        // A class the schema does not accept is not a class: its ModelServices report ClassNotFound.
+        transform: (obj) => {
+          const parsed = modelServiceClassSchema.safeParse(obj);
+          if (!parsed.success)
+            this.#opts.logger.warn({ class: obj.metadata?.name, err: parsed.error.message }, "ignoring a ModelServiceClass that does not parse");
+          return parsed.success ? (parsed.data as KubernetesObject) : undefined;
+        },
+      });
+      informer.onEvent((_t, obj, old) => {
+        for (const key of this.#classIndex.affectedBy(obj, old)) this.enqueue(key);
+      });
+      this.#classes = informer;
+      return informer.start().then(
+        () => {
+          if (this.#classes !== informer) return;
+          this.#classesSynced = true;
+          this.resync();
+        },
+        (e: unknown) => this.#opts.logger.debug({ err: e }, "class informer stopped before it synced"),
+      );
+    }
+    if (!served && this.#classes) {
+      this.#classes.stop();
+      this.#classes = undefined;
+      this.#classesSynced = false;
+      this.resync();
+    }
+    return undefined;
+  }
+
+  /** For reconcile: undefined when the class API is not served; a function answering undefined until synced. */
+  #classList(): (() => ModelServiceClass[] | undefined) | undefined {
+    const informer = this.#classes;
+    if (!informer) return undefined;
+    return () => (this.#classesSynced ? (informer.list() as unknown as ModelServiceClass[]) : undefined);
   }
 
   /** Gateways, cluster-wide, while their CRD is established (read-only; for the Exposed condition). */
@@ -181,7 +234,10 @@ export class Controller {
   }
 
   get #informers(): { hasSynced(): boolean; syncError(): string | undefined; stop(): void; start(): Promise<void> }[] {
-    return [this.modelServices, this.crds, ...this.#servedChildren.map((c) => c.informer), this.replicaSets, this.pods];
+    // The class informer too: without it a ModelService cannot be checked against its class (and
+    // /readyz then says why, e.g. RBAC).
+    const classes = this.#classes ? [this.#classes] : [];
+    return [this.modelServices, this.crds, ...classes, ...this.#servedChildren.map((c) => c.informer), this.replicaSets, this.pods];
   }
 
   /** Child kinds the config renders but the cluster does not serve, with why (for tests and logs). */
@@ -213,6 +269,8 @@ export class Controller {
     const starting: Promise<void>[] = [];
     const gateways = this.#syncGateways(isServed(crds, "gateways.gateway.networking.k8s.io", "gateway.networking.k8s.io/v1"));
     if (gateways) starting.push(gateways);
+    const classes = this.#syncClasses(isServed(crds, `${CLASS_PLURAL}.${GROUP}`, CLASS_API_VERSION));
+    if (classes) starting.push(classes);
     for (const kind of this.#kinds) {
       if (!kind.optional) continue;
       const served = isServed(crds, kind.optional.crd, kind.apiVersion);
@@ -317,6 +375,7 @@ export class Controller {
             replicaSets: this.replicaSets,
             pods: this.pods,
             ...(this.#gateways && this.#gatewaysSynced ? { gateways: this.#gateways } : {}),
+            ...(this.#classes ? { classes: this.#classList() } : {}),
             recorder: this.#opts.recorder,
             logger,
             metrics,
@@ -364,6 +423,9 @@ export class Controller {
     this.#gateways?.stop();
     this.#gateways = undefined;
     this.#gatewaysSynced = false;
+    this.#classes?.stop();
+    this.#classes = undefined;
+    this.#classesSynced = false;
     this.#started = false;
     this.#crdsSynced = false;
   }

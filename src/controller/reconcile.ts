@@ -12,6 +12,7 @@
 import { createHash } from "node:crypto";
 import type { KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import type { ModelServiceClass } from "../api/class-schema.ts";
 import { API_VERSION, KIND, PLURAL } from "../api/schema.ts";
 import type { ModelService, ModelServiceStatus } from "../api/types.ts";
 import type { OperatorConfig } from "../config/operator-config.ts";
@@ -21,12 +22,15 @@ import { errorMessage, isNamespaceTerminating, isPermanent } from "../kube/error
 import type { EventRecorder } from "../kube/events.ts";
 import { mergePatch } from "../kube/merge-patch.ts";
 import { NAME_LABEL } from "../model/labels.ts";
-import { InvalidSpecError } from "../render/errors.ts";
+import { resolveClass } from "../policy/model-service-class.ts";
+import { ClassViolationError, InvalidSpecError } from "../render/errors.ts";
 import { orderedChildren, render, serviceUrl } from "../render/index.ts";
 import { childNames } from "../render/names.ts";
 import type { OperatorMetrics } from "../server/metrics.ts";
 import { exposure, type Gateway, type RouteWithStatus } from "../status/exposure.ts";
 import { computeStatus, statusChanged, transitionEvents } from "../status/index.ts";
+import { REASONS } from "../status/reasons.ts";
+import type { ClassProblem } from "../status/verdict.ts";
 import { type ChildKind, isControlledBy, splitKey } from "./keys.ts";
 import { childId, type Found, type Observed, type Owner, type Plan, plan, type Skip } from "./plan.ts";
 
@@ -43,6 +47,11 @@ export type ReconcileContext = {
   children: ChildCache[];
   replicaSets: Cache<V1ReplicaSet>;
   pods: Cache<V1Pod>;
+  /**
+   * The ModelServiceClasses: undefined when the class API is not served (no class applies, and a
+   * spec.className is not found); the function returns undefined while their cache syncs.
+   */
+  classes?: () => ModelServiceClass[] | undefined;
   /** Gateways (cluster-wide), while the Gateway API is served: for the Exposed condition and the external URL. */
   gateways?: Cache<KubernetesObject>;
   recorder: EventRecorder;
@@ -82,6 +91,9 @@ export const TRANSIENT_REPORT_MS = 10_000;
  * and the periodic resync also retry it.
  */
 export const NAME_CONFLICT_REQUEUE_MS = 60_000;
+
+/** How soon to look again when the class cache has not synced yet (the class API just appeared). */
+export const CLASSES_SYNC_REQUEUE_MS = 1000;
 
 export type ReconcileResult = { requeueAfterMs?: number; result: "success" | "requeue" | "invalid_spec" | "gone" };
 
@@ -281,22 +293,36 @@ export async function reconcile(ctx: ReconcileContext, key: string): Promise<Rec
   if (!ms || ms.metadata.deletionTimestamp) return { result: "gone" };
   const uid = ms.metadata.uid as string | undefined;
 
-  // 1. Render. An invalid spec touches no child and is not retried until the spec changes.
+  // 1. Render, under the ModelService's class. An invalid spec, or one its class forbids or whose
+  // class does not exist, touches no child and is not retried until the spec or the class changes.
+  const classes = ctx.classes ? ctx.classes() : [];
+  if (classes === undefined) return { result: "requeue", requeueAfterMs: CLASSES_SYNC_REQUEUE_MS };
+  const resolution = resolveClass(ms, classes);
   let desired: KubernetesObject[] = [];
   let invalidSpec: { path: string; message: string }[] | undefined;
-  try {
-    desired = orderedChildren(render(ms, ctx.config)).map(withAppliedHash);
-  } catch (e) {
-    if (!(e instanceof InvalidSpecError)) throw e;
-    invalidSpec = e.problems;
+  let classProblem: ClassProblem | undefined;
+  if (resolution.kind === "notFound") {
+    classProblem = {
+      reason: REASONS.ClassNotFound,
+      message: `spec.className: ModelServiceClass ${resolution.name} does not exist; create it (the platform team), or name an existing class (kubectl get modelserviceclasses)`,
+    };
+  } else {
+    try {
+      desired = orderedChildren(render(ms, ctx.config, resolution.kind === "found" ? resolution.cls : undefined)).map(withAppliedHash);
+    } catch (e) {
+      if (!(e instanceof InvalidSpecError)) throw e;
+      if (e instanceof ClassViolationError) classProblem = { reason: REASONS.ClassViolation, message: e.message };
+      else invalidSpec = e.problems;
+    }
   }
+  const refused = invalidSpec !== undefined || classProblem !== undefined;
 
   const failures = newFailures(ctx, log);
   let applied = new Map<string, KubernetesObject>();
   let fetched = new Map<string, KubernetesObject>();
   let conflicts: string[] = [];
   let unservedKind = false;
-  if (!invalidSpec) {
+  if (!refused) {
     // 2. Gather, 3. plan, 4. execute.
     const owner = { namespace, name, uid };
     const gathered = await gather(ctx, owner, desired);
@@ -325,7 +351,7 @@ export async function reconcile(ctx: ReconcileContext, key: string): Promise<Rec
   const ownedDeployment = deployment && isControlledBy(deployment, uid) ? deployment : undefined;
   let url: string | undefined;
   try {
-    url = invalidSpec ? undefined : serviceUrl(ms, ctx.config);
+    url = refused ? undefined : serviceUrl(ms, ctx.config);
   } catch {
     url = undefined;
   }
@@ -334,7 +360,7 @@ export async function reconcile(ctx: ReconcileContext, key: string): Promise<Rec
   const route = (applied.get("HTTPRoute") ?? routeKind?.cache.get(namespace, childNames(name).httpRoute)) as RouteWithStatus | undefined;
   const gateways = ctx.gateways;
   const exposed =
-    invalidSpec || !gateways
+    refused || !gateways
       ? undefined
       : exposure(ms, route && isControlledBy(route, uid) ? route : undefined, (ns, n) => gateways.get(ns, n) as Gateway | undefined);
   const now = ctx.now?.() ?? new Date();
@@ -346,6 +372,7 @@ export async function reconcile(ctx: ReconcileContext, key: string): Promise<Rec
     replicaSets: byLabel(ctx.replicaSets.list(namespace), name),
     pods: byLabel(ctx.pods.list(namespace), name),
     invalidSpec,
+    ...(classProblem ? { classProblem } : {}),
     ...(conflicts.length ? { conflicts } : {}),
     applyError,
     ...(transientPersisted ? { applyRetrying: true } : {}),
@@ -359,7 +386,7 @@ export async function reconcile(ctx: ReconcileContext, key: string): Promise<Rec
 
   // Like an invalid spec, a child whose API is not served is not retried: a change of the spec, or
   // the add-on's CRD becoming established (the controller then reconciles everything again), fixes it.
-  if (invalidSpec || (unservedKind && !transientError)) return { result: "invalid_spec" };
+  if (refused || (unservedKind && !transientError)) return { result: "invalid_spec" };
   if (applyError || transientError) {
     ctx.metrics?.reconcileErrors.inc({ kind: "apply" });
     const reportInMs =

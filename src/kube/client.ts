@@ -87,14 +87,21 @@ export class KubeClient {
   private prepared: Promise<Prepared> | undefined;
   private authHeaders: Record<string, string> | undefined;
   private authHeadersAt = 0;
+  private readonly impersonation: Record<string, string[]>;
 
-  constructor(kc: KubeConfig, opts?: { userAgent?: string; timeoutMs?: number }) {
+  /**
+   * `impersonate`: act as this user (and groups), as `kubectl --as/--as-group` does; the
+   * kubeconfig's own user needs the `impersonate` verb (tests use it to act as a tenant).
+   */
+  constructor(kc: KubeConfig, opts?: { userAgent?: string; timeoutMs?: number; impersonate?: { user: string; groups?: string[] } }) {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error("kubeconfig has no current cluster");
     this.kc = kc;
     this.server = new URL(cluster.server);
     this.userAgent = opts?.userAgent ?? "modelservice-operator";
     this.timeoutMs = opts?.timeoutMs ?? 30_000;
+    const as = opts?.impersonate;
+    this.impersonation = as ? { "Impersonate-User": [as.user], ...(as.groups?.length ? { "Impersonate-Group": as.groups } : {}) } : {};
   }
 
   /** Closes idle keep-alive connections (open watches are ended by their AbortSignal). */
@@ -160,7 +167,7 @@ export class KubeClient {
   ): Promise<{ req: http.ClientRequest; res: http.IncomingMessage }> {
     const [p, auth] = await Promise.all([this.prepare(), this.headers()]);
     signal?.throwIfAborted();
-    const headers: Record<string, string> = { ...auth, Accept: "application/json", "User-Agent": this.userAgent };
+    const headers: Record<string, string | string[]> = { ...auth, ...this.impersonation, Accept: "application/json", "User-Agent": this.userAgent };
     if (body !== undefined) {
       headers["Content-Type"] = contentType ?? "application/json";
       headers["Content-Length"] = String(body.length);

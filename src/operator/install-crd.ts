@@ -1,14 +1,22 @@
-// Installs (server-side applies) the ModelService CRD from crds/ and waits until it is served.
-// Used by the demo and the integration tests; in production the Helm chart installs it.
+// Installs (server-side applies) the ModelService and ModelServiceClass CRDs from crds/ and waits
+// until they are served. Used by the demo and the integration tests; in production the Helm chart
+// installs them.
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
-import { CRD_PATH } from "../api/crd-file.ts";
+import { CLASS_CRD_PATH, CRD_PATH } from "../api/crd-file.ts";
 import type { KubeClient } from "../kube/client.ts";
 
-type Crd = { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } };
+type Crd = {
+  metadata: { name: string };
+  spec: { group: string; names: { plural: string }; versions: { name: string }[] };
+  status?: { conditions?: { type: string; status: string }[] };
+};
 
 export async function installCrd(client: KubeClient, opts: { timeoutMs?: number; fieldManager?: string } = {}): Promise<void> {
-  const crd = parse(readFileSync(CRD_PATH, "utf8")) as Crd;
+  for (const file of [CRD_PATH, CLASS_CRD_PATH]) await installOne(client, parse(readFileSync(file, "utf8")) as Crd, opts);
+}
+
+async function installOne(client: KubeClient, crd: Crd, opts: { timeoutMs?: number; fieldManager?: string }): Promise<void> {
   const path = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`;
   await client.request("PATCH", path, {
     body: crd,
@@ -25,7 +33,7 @@ export async function installCrd(client: KubeClient, opts: { timeoutMs?: number;
   // Established can precede discovery by a moment: wait until the resource answers a list.
   for (;;) {
     try {
-      await client.request("GET", "/apis/modelservice.dev/v1alpha1/modelservices", { query: { limit: 1 } });
+      await client.request("GET", `/apis/${crd.spec.group}/${crd.spec.versions[0]?.name}/${crd.spec.names.plural}`, { query: { limit: 1 } });
       return;
     } catch (e) {
       if (Date.now() > deadline) throw e;

@@ -15,3 +15,14 @@ export class InvalidSpecError extends Error {
     this.problems = problems;
   }
 }
+
+/** The spec asks for what its ModelServiceClass does not allow (status reason ClassViolation). */
+export class ClassViolationError extends InvalidSpecError {
+  readonly className: string;
+
+  constructor(className: string, problems: Problem[]) {
+    super(problems);
+    this.name = "ClassViolationError";
+    this.className = className;
+  }
+}

@@ -10,9 +10,11 @@ import type {
 } from "@kubernetes/client-node";
 import { stringify } from "yaml";
 import { celViolations } from "../api/cel.ts";
+import type { ModelServiceClass } from "../api/class-schema.ts";
 import type { ModelService, ModelServiceSpec } from "../api/types.ts";
 import type { OperatorConfig } from "../config/operator-config.ts";
 import { gpuResourceName, resolve } from "../model/resolved.ts";
+import { applyClass, classViolations } from "../policy/model-service-class.ts";
 import { podMetadataViolations } from "../policy/pod-metadata.ts";
 import { autoscalingProblems, horizontalPodAutoscaler, type ScaledObject, scaledObject } from "./autoscaling.ts";
 import { type BackendTLSPolicy, backendTlsPolicy } from "./backend-tls-policy.ts";
@@ -21,7 +23,7 @@ import type { RenderContext } from "./context.ts";
 import { securityProblems } from "./engine-security.ts";
 import { ENGINES } from "./engines/index.ts";
 import type { EngineContext } from "./engines/types.ts";
-import { InvalidSpecError, type Problem } from "./errors.ts";
+import { ClassViolationError, InvalidSpecError, type Problem } from "./errors.ts";
 import { modelSourceParts, parseModelUri } from "./model-source.ts";
 import { childNames } from "./names.ts";
 import { type NetworkPolicy, networkPolicy } from "./network-policy.ts";
@@ -33,7 +35,7 @@ export type { ScaledObject } from "./autoscaling.ts";
 export type { BackendTLSPolicy } from "./backend-tls-policy.ts";
 export type { Certificate } from "./certificate.ts";
 export { ENGINES } from "./engines/index.ts";
-export { InvalidSpecError, type Problem } from "./errors.ts";
+export { ClassViolationError, InvalidSpecError, type Problem } from "./errors.ts";
 export { childNames } from "./names.ts";
 export type { NetworkPolicy } from "./network-policy.ts";
 export type { HTTPRoute } from "./route.ts";
@@ -136,7 +138,7 @@ export const childKinds = (config: OperatorConfig): ChildKind[] => CHILD_KINDS.f
  * first, offline (src/api/cel.ts); what stays here depends on the operator config (the default GPU
  * resource name) or on the object having been stored (its uid).
  */
-function specProblems(ms: ModelService, spec: ModelServiceSpec, config: OperatorConfig): Problem[] {
+function specProblems(ms: ModelService, spec: ModelServiceSpec, config: OperatorConfig, cls: ModelServiceClass | undefined): Problem[] {
   const problems: Problem[] = [];
   if (!ms.metadata.uid) problems.push({ path: "metadata.uid", message: "is required to own the children (set by the API server)" });
   const gpuResource = gpuResourceName(spec, config);
@@ -145,16 +147,20 @@ function specProblems(ms: ModelService, spec: ModelServiceSpec, config: Operator
       problems.push({ path: `spec.resources.${field}.${gpuResource}`, message: "GPUs are requested with spec.gpu.count, not spec.resources" });
     }
   }
-  // No class allows any guarded key yet: the operator's built-in policy allows none.
-  problems.push(...podMetadataViolations(spec, { labels: [], annotations: [] }, "the operator's default policy"));
+  // A class checks the guarded keys itself (classViolations); without one, the built-in policy allows none.
+  if (!cls) problems.push(...podMetadataViolations(spec, { labels: [], annotations: [] }, "the operator's default policy"));
   return problems;
 }
 
 /** Resolves defaults and checks the spec; throws InvalidSpecError listing every problem. */
-function renderContext(ms: ModelService, config: OperatorConfig): RenderContext {
+function renderContext(stored: ModelService, operatorConfig: OperatorConfig, cls: ModelServiceClass | undefined): RenderContext {
   // What admission would refuse (e.g. an object stored before a rule was added) is reported as is.
-  const refused = celViolations(ms);
+  const refused = celViolations(stored);
   if (refused.length > 0) throw new InvalidSpecError(refused);
+  // The class decides next: nothing of a spec it forbids is rendered.
+  const forbidden = cls ? classViolations(stored.spec, cls, operatorConfig) : [];
+  if (cls && forbidden.length > 0) throw new ClassViolationError(cls.metadata.name, forbidden);
+  const { ms, config } = cls ? applyClass(stored, cls, operatorConfig) : { ms: stored, config: operatorConfig };
   const spec = ms.spec;
   const resolved = resolve(ms, config);
   const { name, gpuCount } = resolved;
@@ -175,7 +181,7 @@ function renderContext(ms: ModelService, config: OperatorConfig): RenderContext 
     userArgs: spec.engine.args ?? [],
   };
   const problems = [
-    ...specProblems(ms, spec, config),
+    ...specProblems(ms, spec, config, cls),
     ...parts.problems,
     ...engine.check(engineCtx),
     ...securityProblems(spec, engine),
@@ -188,9 +194,13 @@ function renderContext(ms: ModelService, config: OperatorConfig): RenderContext 
 /** Plain JSON: no undefined, no shared references, no class instances. */
 const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
-/** The children a ModelService should have. Throws InvalidSpecError for specs that cannot work. */
-export function render(ms: ModelService, config: OperatorConfig): RenderedChildren {
-  const rc = renderContext(ms, config);
+/**
+ * The children a ModelService should have, under its ModelServiceClass if it has one (none: the
+ * operator config alone decides). Throws InvalidSpecError for specs that cannot work, and its
+ * subclass ClassViolationError for specs the class does not allow.
+ */
+export function render(ms: ModelService, config: OperatorConfig, cls?: ModelServiceClass): RenderedChildren {
+  const rc = renderContext(ms, config, cls);
   const children: RenderedChildren = { deployment: deployment(rc), service: service(rc) };
   if (rc.autoscaler === "hpa") children.hpa = horizontalPodAutoscaler(rc);
   if (rc.autoscaler === "keda") children.scaledObject = scaledObject(rc);

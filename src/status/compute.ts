@@ -49,7 +49,7 @@ import type { Exposure } from "./exposure.ts";
 import { formatDuration, rfc3339, truncate } from "./format.ts";
 import { containerLabel, diagnosePod, type FailureCandidate, failureCandidates, isLivePod, isPodReady, type PodContext, type PodDiagnosis } from "./pods.ts";
 import { REASONS } from "./reasons.ts";
-import { type Cond, verdict } from "./verdict.ts";
+import { type ClassProblem, type Cond, verdict } from "./verdict.ts";
 
 export interface ObservedState {
   /** The ModelService, with metadata.generation and the previous status (for lastTransitionTime and lastFailure). */
@@ -66,6 +66,8 @@ export interface ObservedState {
   events?: CoreV1Event[];
   /** Render refused the spec. */
   invalidSpec?: { path: string; message: string }[];
+  /** The ModelServiceClass forbids the spec, or does not exist. */
+  classProblem?: ClassProblem;
   /**
    * Children that cannot be created because an object of that kind and name exists and is not
    * controlled by this ModelService, e.g. "Service ml/foo" (the controller applies nothing then).
@@ -200,6 +202,7 @@ export function computeStatus(o: ObservedState): StatusResult {
     oldReady,
     oldLive: old.length,
     invalidSpec: o.invalidSpec,
+    ...(o.classProblem ? { classProblem: o.classProblem } : {}),
     conflicts: o.conflicts,
     applyError: o.applyError,
     ...(o.applyRetrying ? { applyRetrying: true } : {}),
@@ -238,7 +241,7 @@ export function computeStatus(o: ObservedState): StatusResult {
 
   // Wake up when the first loading replica's budget runs out (and each minute to refresh the elapsed time).
   let requeueAfterMs: number | undefined;
-  const loading = o.invalidSpec?.length || o.conflicts?.length || o.applyError ? [] : diags.filter((d) => d.bucket === "loading");
+  const loading = o.invalidSpec?.length || o.classProblem || o.conflicts?.length || o.applyError ? [] : diags.filter((d) => d.bucket === "loading");
   for (const d of loading) {
     const wait = d.deadline !== undefined ? Math.min(d.deadline - now + 1000, LOADING_REFRESH_MS) : LOADING_REFRESH_MS;
     requeueAfterMs = Math.max(1000, Math.min(requeueAfterMs ?? wait, wait));

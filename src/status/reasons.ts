@@ -9,6 +9,8 @@ export const REASONS = {
   RollingOut: "RollingOut",
   // the user must change something
   InvalidSpec: "InvalidSpec",
+  ClassViolation: "ClassViolation",
+  ClassNotFound: "ClassNotFound",
   NameConflict: "NameConflict",
   ApplyFailed: "ApplyFailed",
   // a replica fails
@@ -62,6 +64,8 @@ type ReasonClass =
  */
 const REASON_CLASSES = {
   [REASONS.InvalidSpec]: "failure",
+  [REASONS.ClassViolation]: "failure",
+  [REASONS.ClassNotFound]: "failure",
   [REASONS.NameConflict]: "failure",
   [REASONS.ApplyFailed]: "failure",
   [REASONS.CredentialsMissing]: "failure",

@@ -10,6 +10,7 @@ import type { PodDiagnosis } from "./pods.ts";
 import { REASONS } from "./reasons.ts";
 import {
   applyFailed,
+  classProblem,
   deploymentBehind,
   deploymentMissing,
   invalidSpec,
@@ -81,6 +82,39 @@ describe("invalidSpec", () => {
     const v = invalidSpec(input({ invalidSpec: [{ path: "spec.x", message: "bad" }], currentReady: 2 }));
     expect(v?.phase).toBe("Degraded");
     expect(v?.ready.message).toContain("the existing Deployment keeps serving 2 replicas of the previous spec");
+  });
+});
+
+describe("classProblem", () => {
+  const violation = {
+    reason: REASONS.ClassViolation,
+    message: "spec.service.type: NodePort is not allowed by ModelServiceClass gpu-shared (allowed: ClusterIP)",
+  };
+  const missing = { reason: REASONS.ClassNotFound, message: "spec.className: ModelServiceClass gone does not exist" };
+  it.each([
+    ["no class problem", {}, undefined],
+    [
+      "a violation: Stalled, nothing can fix it but a change",
+      { classProblem: violation },
+      { phase: "Failed", ready: "False/ClassViolation", reconciling: "False/ClassViolation", stalled: "True/ClassViolation" },
+    ],
+    [
+      "a violation while the previous spec serves",
+      { classProblem: violation, currentReady: 1 },
+      { phase: "Degraded", ready: "False/ClassViolation", reconciling: "False/ClassViolation", stalled: "True/ClassViolation" },
+    ],
+    [
+      "a missing class: not Stalled, it may be created next",
+      { classProblem: missing },
+      { phase: "Failed", ready: "False/ClassNotFound", reconciling: "True/ClassNotFound", stalled: "False/ClassNotFound" },
+    ],
+  ] as const)("%s", (_name, o, want) => {
+    const v = classProblem(input(o as Partial<VerdictInput>));
+    expect(v ? summary(v) : undefined).toEqual(want);
+  });
+  it("says the class's lines as they are, and comes before everything but an invalid spec in the chain", () => {
+    expect(verdict(input({ classProblem: violation, conflicts: ["Service ml/x"] })).ready.message).toBe(violation.message);
+    expect(verdict(input({ classProblem: violation, invalidSpec: [{ path: "spec.x", message: "bad" }] })).ready.reason).toBe(REASONS.InvalidSpec);
   });
 });
 

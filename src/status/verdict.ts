@@ -2,7 +2,7 @@
 // gathered. A chain of small checks, each answering only for the state it knows and passing
 // (undefined) otherwise, first match wins:
 //
-//   invalidSpec → nameConflict → applyFailed → deploymentMissing → deploymentBehind →
+//   invalidSpec → classProblem → nameConflict → applyFailed → deploymentMissing → deploymentBehind →
 //   scaledToZero → (replica problems) serving → rolloutBlocked → notReady
 //
 // The semantics of each condition are described at the top of compute.ts.
@@ -44,6 +44,8 @@ export interface VerdictInput {
   /** Live pods of older revisions. */
   oldLive: number;
   invalidSpec?: { path: string; message: string }[];
+  /** The ModelServiceClass forbids the spec (problems in the message), or does not exist. */
+  classProblem?: ClassProblem;
   conflicts?: string[];
   applyError?: string;
   /** applyError is a transient failure that persisted (see reconcile.ts): still retried, so not Stalled. */
@@ -93,6 +95,26 @@ export function invalidSpec(x: VerdictInput): Verdict | undefined {
   if (!x.invalidSpec?.length) return undefined;
   const list = x.invalidSpec.map((i) => `${i.path}: ${i.message}`).join("; ");
   return stalledOn(x, REASONS.InvalidSpec, truncate(`the spec is invalid: ${list}${keepsServing(x, " of the previous spec")}`));
+}
+
+export type ClassProblem = { reason: typeof REASONS.ClassViolation | typeof REASONS.ClassNotFound; message: string };
+
+/**
+ * The class forbids the spec: Stalled until the spec or the class changes (both wake the
+ * controller). The class does not exist: not Stalled, as the platform team may create it next (the
+ * controller watches classes). Either way nothing is applied; the children stay as they are.
+ */
+export function classProblem(x: VerdictInput): Verdict | undefined {
+  const c = x.classProblem;
+  if (!c) return undefined;
+  const msg = truncate(`${c.message}${keepsServing(x, " of the previous spec")}`);
+  if (c.reason === REASONS.ClassViolation) return stalledOn(x, c.reason, msg);
+  return {
+    phase: serving(x) > 0 ? "Degraded" : "Failed",
+    ready: cond("False", c.reason, msg),
+    reconciling: cond("True", c.reason, msg),
+    stalled: cond("False", c.reason),
+  };
 }
 
 /** An object with a child's name exists and is not ours; nothing is applied. */
@@ -324,7 +346,7 @@ export function notReady(x: WithDeployment, p: ReplicaProblems): Verdict {
 }
 
 export function verdict(x: VerdictInput): Verdict {
-  const early = invalidSpec(x) ?? nameConflict(x) ?? applyFailed(x) ?? deploymentMissing(x);
+  const early = invalidSpec(x) ?? classProblem(x) ?? nameConflict(x) ?? applyFailed(x) ?? deploymentMissing(x);
   if (early) return early;
   const d = x as WithDeployment; // deploymentMissing answered when there is none
   const settled = deploymentBehind(d) ?? scaledToZero(d);

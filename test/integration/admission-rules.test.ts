@@ -2,10 +2,12 @@
 // generated CRD installed: each case is created with dryRun=All, and the API server's verdict,
 // field path and message must be those the offline evaluator gives (test/unit/rule-cases.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLASS_PLURAL } from "../../src/api/class-schema.ts";
 import { GROUP, PLURAL, VERSION } from "../../src/api/schema.ts";
 import { isApiError, resourcePath } from "../../src/kube/client.ts";
 import { installCrd } from "../../src/operator/install-crd.ts";
-import { offlineProblems } from "../support/admission.ts";
+import { offlineClassProblems, offlineProblems } from "../support/admission.ts";
+import { CLASS_RULE_CASES, classCaseObject } from "../support/class-rule-cases.ts";
 import { caseObject, RULE_CASES } from "../support/rule-cases.ts";
 import { client, createNamespace, deleteNamespace } from "./kube-helpers.ts";
 
@@ -22,10 +24,11 @@ afterAll(async () => {
 });
 
 /** The API server's rejection message for a dry-run create, or "" when it admits the object. */
-async function admission(obj: Record<string, unknown>): Promise<string> {
+async function admission(obj: Record<string, unknown>, plural = PLURAL): Promise<string> {
   try {
     // Strict: an unknown field is refused (400) instead of pruned with a warning.
-    await c.request("POST", resourcePath({ apiVersion: `${GROUP}/${VERSION}`, plural: PLURAL, namespace }), {
+    const ns = plural === CLASS_PLURAL ? {} : { namespace };
+    await c.request("POST", resourcePath({ apiVersion: `${GROUP}/${VERSION}`, plural, ...ns }), {
       body: obj,
       query: { dryRun: "All", fieldValidation: "Strict" },
     });
@@ -60,5 +63,21 @@ describe("the API server and the offline evaluator agree on every case", () => {
         expect(server).toContain(`: ${p.message}`);
       }
     }
+  });
+});
+
+describe("the API server and the offline evaluator agree on every ModelServiceClass case", () => {
+  it.each(CLASS_RULE_CASES.map((rc) => [rc.name, rc] as const))("%s", async (_name, rc) => {
+    const obj = classCaseObject(rc);
+    const server = await admission(obj, CLASS_PLURAL);
+    const offline = offlineClassProblems(obj);
+    if (rc.expect === "valid") {
+      expect(server).toBe("");
+      expect(offline).toEqual([]);
+      return;
+    }
+    expect(server).toContain(`${rc.expect.path}: `);
+    expect(server).toContain(rc.expect.message);
+    for (const p of offline) expect(server).toContain(`${p.path}: Invalid value: `);
   });
 });

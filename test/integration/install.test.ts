@@ -134,14 +134,19 @@ describe("dist/install.yaml", () => {
     expect(readFileSync(INSTALL_PATH, "utf8")).toBe(renderInstallYaml(helm));
   });
 
-  it("holds the CRD first, then the restricted Namespace, then RBAC before the Deployment", () => {
+  it("holds the CRDs first, then the restricted Namespace, then RBAC before the Deployment", () => {
     const objs = objects(readFileSync(INSTALL_PATH, "utf8"));
-    expect(objs[0]?.kind).toBe("CustomResourceDefinition");
-    expect(objs[1]).toMatchObject({ kind: "Namespace", metadata: { name: INSTALL_NAMESPACE, labels: { "pod-security.kubernetes.io/enforce": "restricted" } } });
+    expect(
+      objs
+        .slice(0, 2)
+        .map((o) => `${o.kind} ${o.metadata.name}`)
+        .sort(),
+    ).toEqual(["CustomResourceDefinition modelserviceclasses.modelservice.dev", "CustomResourceDefinition modelservices.modelservice.dev"]);
+    expect(objs[2]).toMatchObject({ kind: "Namespace", metadata: { name: INSTALL_NAMESPACE, labels: { "pod-security.kubernetes.io/enforce": "restricted" } } });
     const at = (kind: string) => objs.findIndex((o) => o.kind === kind);
     expect(at("ClusterRole")).toBeLessThan(at("Deployment"));
     expect(at("ClusterRoleBinding")).toBeLessThan(at("Deployment"));
-    for (const o of objs.slice(2)) if (!CLUSTER_SCOPED.has(o.kind)) expect(o.metadata.namespace).toBe(INSTALL_NAMESPACE);
+    for (const o of objs.slice(3)) if (!CLUSTER_SCOPED.has(o.kind)) expect(o.metadata.namespace).toBe(INSTALL_NAMESPACE);
     // The admission policies that hold the operator's ServiceAccount to ModelService children.
     const policies = objs.filter((o) => o.kind === "ValidatingAdmissionPolicy") as (K8sObject & { spec: { matchConditions: { expression: string }[] } })[];
     expect(policies.map((p) => p.metadata.name).sort()).toEqual(["modelservice-operator-model-pods", "modelservice-operator-owned-children"]);

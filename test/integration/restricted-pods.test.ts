@@ -1,17 +1,20 @@
 // Every example, rendered with the default (Restricted) pod security profile, is admitted in a
 // namespace enforcing the `restricted` Pod Security Standard: each Deployment's pod template is
 // created as a Pod with dryRun=All, so the API server's PodSecurity admission judges it. The
-// Baseline profile is refused there, so this test can tell the two apart.
+// Baseline profile is refused there, so this test can tell the two apart. The same under the
+// example ModelServiceClass, whose Restricted profile wins over an operator config saying Baseline.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { type ModelServiceClass, modelServiceClassSchema } from "../../src/api/class-schema.ts";
 import { modelServiceSchema } from "../../src/api/schema.ts";
 import { PLACEHOLDER_UID } from "../../src/cli/render-command.ts";
 import { defaultOperatorConfig, type OperatorConfig } from "../../src/config/operator-config.ts";
 import { isApiError, resourcePath } from "../../src/kube/client.ts";
 import { render } from "../../src/render/index.ts";
+import { DEFAULT_POD_SECURITY } from "../../src/render/pod-security.ts";
 import { client, deleteNamespace } from "./kube-helpers.ts";
 
 const c = client();
@@ -34,15 +37,29 @@ beforeAll(async () => {
   }
 });
 
+// The example class's PriorityClass: admission refuses a pod naming one that does not exist.
+let createdPriorityClass = false;
+beforeAll(async () => {
+  try {
+    await c.request("POST", "/apis/scheduling.k8s.io/v1/priorityclasses", {
+      body: { apiVersion: "scheduling.k8s.io/v1", kind: "PriorityClass", metadata: { name: "gpu-tenant" }, value: 1000 },
+    });
+    createdPriorityClass = true;
+  } catch (e) {
+    if (!isApiError(e, 409)) throw e;
+  }
+});
+
 afterAll(async () => {
   await deleteNamespace(c, namespace);
+  if (createdPriorityClass) await c.request("DELETE", "/apis/scheduling.k8s.io/v1/priorityclasses/gpu-tenant").catch(() => {});
 });
 
 /** The API server's refusal of the example's pod, or "" when admitted. */
-async function admitPod(file: string, config: OperatorConfig): Promise<string> {
+async function admitPod(file: string, config: OperatorConfig, cls?: ModelServiceClass): Promise<string> {
   const raw = parse(readFileSync(join(examplesDir, file), "utf8"));
   raw.metadata = { ...raw.metadata, namespace, uid: PLACEHOLDER_UID };
-  const template = render(modelServiceSchema.parse(raw), config).deployment.spec?.template;
+  const template = render(modelServiceSchema.parse(raw), config, cls).deployment.spec?.template;
   const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: `${raw.metadata.name}-pod`, labels: template?.metadata?.labels }, spec: template?.spec };
   try {
     await c.request("POST", resourcePath({ apiVersion: "v1", plural: "pods", namespace }), { body: pod, query: { dryRun: "All" } });
@@ -60,6 +77,12 @@ describe("a namespace enforcing the restricted Pod Security Standard", () => {
 
   it.each(examples)("admits the pod of %s (Restricted profile)", async (file) => {
     expect(await admitPod(file, defaultOperatorConfig)).toBe("");
+  });
+
+  // The example class says Restricted; a class decides even when the operator config says Baseline.
+  const exampleClass = modelServiceClassSchema.parse(parse(readFileSync(join(examplesDir, "classes", "gpu-shared.yaml"), "utf8"))) as ModelServiceClass;
+  it.each(examples)("admits the pod of %s under the example ModelServiceClass", async (file) => {
+    expect(await admitPod(file, { ...defaultOperatorConfig, podSecurity: { ...DEFAULT_POD_SECURITY, profile: "Baseline" } }, exampleClass)).toBe("");
   });
 
   it("refuses the same pods under the Baseline profile", async () => {

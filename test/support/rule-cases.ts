@@ -185,6 +185,15 @@ const GENERAL_CASES: RuleCase[] = [
     serverMessage: "should match",
   },
 
+  // spec.className
+  { name: "a class name", patch: spec({ className: "gpu-shared" }), expect: "valid" },
+  {
+    name: "a class name with capitals (schema pattern)",
+    patch: spec({ className: "GPU_Shared" }),
+    expect: invalid("spec.className", "must be a ModelServiceClass name"),
+    serverMessage: "should match",
+  },
+
   // spec.engine
   {
     name: "an unknown engine type (schema enum)",

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { z } from "zod";
-import { CRD_PATH, renderCrdYaml } from "../../src/api/crd-file.ts";
+import { CLASS_CRD_PATH, CRD_PATH, renderClassCrdYaml, renderCrdYaml } from "../../src/api/crd-file.ts";
 import { defaultOperatorConfig, operatorConfigSchema } from "../../src/config/operator-config.ts";
 
 const root = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
@@ -21,6 +21,9 @@ describe("Helm chart", () => {
     const crd = readFileSync(CRD_PATH);
     expect(chartCrd.equals(crd)).toBe(true);
     expect(crd.toString("utf8")).toBe(renderCrdYaml());
+    const chartClassCrd = readFileSync(root(`${CHART}/crds/modelserviceclasses.modelservice.dev.yaml`));
+    expect(chartClassCrd.equals(readFileSync(CLASS_CRD_PATH))).toBe(true);
+    expect(chartClassCrd.toString("utf8")).toBe(renderClassCrdYaml());
   });
 
   it("keeps the CRD small enough for client-side kubectl apply (last-applied annotation < 256 KiB)", () => {

@@ -4,6 +4,7 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
+import type { ModelServiceClass } from "../../src/api/class-schema.ts";
 import type { ModelService } from "../../src/api/types.ts";
 import { defaultOperatorConfig } from "../../src/config/operator-config.ts";
 import type { ChildKind } from "../../src/controller/keys.ts";
@@ -158,6 +159,46 @@ describe("reconcile", () => {
     expect(ready?.reason).toBe("InvalidSpec");
     await reconcile(t.ctx, "ns/m");
     expect(t.writes().length).toBe(1);
+  });
+
+  it("under a class that forbids the spec: ClassViolation in the status, once, and no child; applied once the class allows it", async () => {
+    const t = setup({ ...SPEC, className: "pool", service: { type: "NodePort" } });
+    const cls = (serviceTypes: ("ClusterIP" | "NodePort")[]): ModelServiceClass => ({
+      apiVersion: "modelservice.dev/v1alpha1",
+      kind: "ModelServiceClass",
+      metadata: { name: "pool" },
+      spec: { allow: { serviceTypes } },
+    });
+    let classes = [cls(["ClusterIP"])];
+    t.ctx.classes = () => classes;
+    expect((await reconcile(t.ctx, "ns/m")).result).toBe("invalid_spec");
+    expect(t.writes().map((w) => w.path)).toEqual(["/apis/modelservice.dev/v1alpha1/namespaces/ns/modelservices/m/status"]);
+    const ready = (t.modelServices.get("ns", "m") as ModelService).status?.conditions?.find((c) => c.type === "Ready");
+    expect(ready?.reason).toBe("ClassViolation");
+    expect(ready?.message).toBe("spec.service.type: NodePort is not allowed by ModelServiceClass pool (allowed: ClusterIP)");
+    await reconcile(t.ctx, "ns/m");
+    expect(t.writes().length).toBe(1);
+    classes = [cls(["ClusterIP", "NodePort"])];
+    await reconcile(t.ctx, "ns/m");
+    expect(t.writes().map((w) => w.path)).toContain("/api/v1/namespaces/ns/services/m");
+  });
+
+  it("a class that does not exist: ClassNotFound, not Stalled, no child; while the class cache syncs: nothing at all, asked again soon", async () => {
+    const t = setup({ ...SPEC, className: "missing" });
+    let classes: ModelServiceClass[] | undefined;
+    t.ctx.classes = () => classes;
+    const syncing = await reconcile(t.ctx, "ns/m");
+    expect(syncing.result).toBe("requeue");
+    expect(t.requests).toEqual([]);
+    classes = [];
+    await reconcile(t.ctx, "ns/m");
+    const conds = (t.modelServices.get("ns", "m") as ModelService).status?.conditions ?? [];
+    expect(conds.map((c) => `${c.type}=${c.status}/${c.reason}`)).toEqual([
+      "Ready=False/ClassNotFound",
+      "Reconciling=True/ClassNotFound",
+      "Stalled=False/ClassNotFound",
+    ]);
+    expect(t.writes().map((w) => w.path)).toEqual(["/apis/modelservice.dev/v1alpha1/namespaces/ns/modelservices/m/status"]);
   });
 
   it("puts a permanent apply error in the status and throws for a rate-limited retry", async () => {
