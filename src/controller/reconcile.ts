@@ -10,7 +10,7 @@
 // ModelService). plan() reports it as a name conflict (NameConflict in the status), and nothing is
 // applied until it is resolved.
 import { createHash } from "node:crypto";
-import type { KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
+import type { KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet, V1StatefulSet } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { API_VERSION, KIND, PLURAL } from "../api/schema.ts";
 import type { ModelService, ModelServiceStatus } from "../api/types.ts";
@@ -43,6 +43,8 @@ export type ReconcileContext = {
   children: ChildCache[];
   replicaSets: Cache<V1ReplicaSet>;
   pods: Cache<V1Pod>;
+  /** StatefulSets of LeaderWorkerSets (status/cached.ts keeps only those), for multi-node ModelServices. */
+  statefulSets?: Cache<V1StatefulSet>;
   /** Gateways (cluster-wide), while the Gateway API is served: for the Exposed condition and the external URL. */
   gateways?: Cache<KubernetesObject>;
   recorder: EventRecorder;
@@ -323,6 +325,9 @@ export async function reconcile(ctx: ReconcileContext, key: string): Promise<Rec
     | V1Deployment
     | undefined;
   const ownedDeployment = deployment && isControlledBy(deployment, uid) ? deployment : undefined;
+  const lwsKind = ctx.children.find((c) => c.kind.kind === "LeaderWorkerSet");
+  const lws = applied.get("LeaderWorkerSet") ?? lwsKind?.cache.get(namespace, childNames(name).leaderWorkerSet) ?? fetched.get("LeaderWorkerSet");
+  const ownedLws = lws && isControlledBy(lws, uid) ? lws : undefined;
   let url: string | undefined;
   try {
     url = invalidSpec ? undefined : serviceUrl(ms, ctx.config);
@@ -343,6 +348,7 @@ export async function reconcile(ctx: ReconcileContext, key: string): Promise<Rec
     config: ctx.config,
     now,
     deployment: ownedDeployment,
+    ...(ownedLws ? { leaderWorkerSet: ownedLws, statefulSets: ctx.statefulSets?.list(namespace) ?? [] } : {}),
     replicaSets: byLabel(ctx.replicaSets.list(namespace), name),
     pods: byLabel(ctx.pods.list(namespace), name),
     invalidSpec,

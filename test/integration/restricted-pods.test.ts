@@ -1,6 +1,6 @@
 // Every example, rendered with the default (Restricted) pod security profile, is admitted in a
-// namespace enforcing the `restricted` Pod Security Standard: each Deployment's pod template is
-// created as a Pod with dryRun=All, so the API server's PodSecurity admission judges it. The
+// namespace enforcing the `restricted` Pod Security Standard: each pod template (the Deployment's,
+// or a LeaderWorkerSet's leader and worker) is created as a Pod with dryRun=All, so the API server's PodSecurity admission judges it. The
 // Baseline profile is refused there, so this test can tell the two apart.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -11,7 +11,7 @@ import { modelServiceSchema } from "../../src/api/schema.ts";
 import { PLACEHOLDER_UID } from "../../src/cli/render-command.ts";
 import { defaultOperatorConfig, type OperatorConfig } from "../../src/config/operator-config.ts";
 import { isApiError, resourcePath } from "../../src/kube/client.ts";
-import { render } from "../../src/render/index.ts";
+import { podTemplates, render } from "../../src/render/index.ts";
 import { client, deleteNamespace } from "./kube-helpers.ts";
 
 const c = client();
@@ -38,19 +38,23 @@ afterAll(async () => {
   await deleteNamespace(c, namespace);
 });
 
-/** The API server's refusal of the example's pod, or "" when admitted. */
+/** The API server's refusals of the example's pods, joined, or "" when every one is admitted. */
 async function admitPod(file: string, config: OperatorConfig): Promise<string> {
   const raw = parse(readFileSync(join(examplesDir, file), "utf8"));
   raw.metadata = { ...raw.metadata, namespace, uid: PLACEHOLDER_UID };
-  const template = render(modelServiceSchema.parse(raw), config).deployment.spec?.template;
-  const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: `${raw.metadata.name}-pod`, labels: template?.metadata?.labels }, spec: template?.spec };
-  try {
-    await c.request("POST", resourcePath({ apiVersion: "v1", plural: "pods", namespace }), { body: pod, query: { dryRun: "All" } });
-    return "";
-  } catch (e) {
-    if (!isApiError(e, 403) && !isApiError(e, 422)) throw e;
-    return String((e.body as { message?: string } | undefined)?.message ?? e.message);
+  const templates = podTemplates(render(modelServiceSchema.parse(raw), config));
+  expect(templates.length).toBeGreaterThan(0);
+  const refusals: string[] = [];
+  for (const [i, template] of templates.entries()) {
+    const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: `${raw.metadata.name}-pod-${i}`, labels: template.metadata?.labels }, spec: template.spec };
+    try {
+      await c.request("POST", resourcePath({ apiVersion: "v1", plural: "pods", namespace }), { body: pod, query: { dryRun: "All" } });
+    } catch (e) {
+      if (!isApiError(e, 403) && !isApiError(e, 422)) throw e;
+      refusals.push(String((e.body as { message?: string } | undefined)?.message ?? e.message));
+    }
   }
+  return refusals.join("; ");
 }
 
 describe("a namespace enforcing the restricted Pod Security Standard", () => {
