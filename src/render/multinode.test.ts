@@ -120,7 +120,8 @@ describe("LoRA adapters", () => {
     { name: "de", uri: "s3://loras/de" },
     { name: "legal", uri: "pvc://loras/legal" },
   ];
-  const template = (spec: SpecPatch) => podTemplates(render(ms({ gpu: { count: 1 }, cache: { size: "50Gi" }, adapters: ADAPTERS, ...spec }), defaultOperatorConfig))[0];
+  const template = (spec: SpecPatch) =>
+    podTemplates(render(ms({ gpu: { count: 1 }, cache: { size: "50Gi" }, adapters: ADAPTERS, ...spec }), defaultOperatorConfig))[0];
 
   it("vLLM serves each under its name from a local directory", () => {
     const c = engineOf(template({}));

@@ -17,7 +17,7 @@ import {
   unschedulableShape,
 } from "../../test/support/status-fixtures.ts";
 import { defaultOperatorConfig } from "../config/operator-config.ts";
-import { type ObservedState, computeStatus } from "./compute.ts";
+import { computeStatus, type ObservedState } from "./compute.ts";
 import type { LeaderWorkerSetView } from "./groups.ts";
 
 const NAME = "llama-405b";
@@ -110,7 +110,9 @@ describe("status of a ModelService whose replicas are LeaderWorkerSet groups", (
   });
 
   it("scaled to two groups: one serves, the other waits for GPUs — Ready stays False with the counts", () => {
-    const { status } = computeStatus(observe(2, [group(0, readyShape(), readyShape()), group(1, unschedulableShape(GPU_MESSAGE), unschedulableShape(GPU_MESSAGE))]));
+    const { status } = computeStatus(
+      observe(2, [group(0, readyShape(), readyShape()), group(1, unschedulableShape(GPU_MESSAGE), unschedulableShape(GPU_MESSAGE))]),
+    );
     expect(status.replicaSummary).toBe("1/2");
     expect(ready(status)).toMatchObject({ status: "False", reason: "InsufficientGPU" });
     expect(ready(status)?.message).toContain("1 replica waiting for GPUs: each needs 2 pods × 8");
