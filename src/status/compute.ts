@@ -36,6 +36,10 @@
 // other states are ignored, because they describe a spec that is being replaced. Pods being
 // deleted and finished pods (evicted, completed) are ignored.
 //
+// With spec.multiNode a replica is a LeaderWorkerSet group (groups.ts): the LeaderWorkerSet is read
+// as the Deployment, each group is one diagnosis (its most telling pod's), and groups are not split
+// by revision (the LeaderWorkerSet replaces each in place).
+//
 // requeueAfterMs: while a replica is Loading, the time until the earliest startup budget runs out
 // plus a second, so StartupTimeout is reported on time, capped at one minute so the elapsed time in
 // the message (minute resolution) stays true. In every other state the watches on the Deployment,
