@@ -14,7 +14,7 @@ import { resourcePath } from "../../src/kube/client.ts";
 import { fleetNodes } from "../../src/localcluster/fleet.ts";
 import { removeThirdPartyCrds } from "../../src/localcluster/third-party-crds.ts";
 import { type LwsController, startLwsController } from "../support/lws-controller.ts";
-import { applyModelService, condition, getModelService, isReady, kubeconfigPath, useOperator, waitFor } from "./controller-helpers.ts";
+import { applyModelService, auditWrites, condition, getModelService, isReady, kubeconfigPath, sleep, useOperator, waitFor } from "./controller-helpers.ts";
 
 const fx = useOperator("multinode");
 const NAME = "llama-405b";
@@ -101,6 +101,21 @@ describe("a ModelService over two nodes of 8 GPUs", () => {
       return eps.length > 0 ? eps : undefined;
     });
     expect(slices.map((e) => e.targetRef?.name)).toEqual([leader?.metadata?.name]);
+  });
+
+  it("a resync of the settled group writes nothing (the LeaderWorkerSet's defaults do not look like drift)", async () => {
+    await sleep(2000);
+    const before = fx.op.controller.reconciles;
+    const since = new Date();
+    fx.op.controller.resync();
+    await waitFor("a resync", () => fx.op.controller.reconciles > before, 20_000, 50);
+    await sleep(1500);
+    const writes = auditWrites({ since, userAgent: `modelservice-operator/${fx.op.identity}`, namespace: fx.ns }).filter(
+      (w) => !w.uri.includes("/leases/") && !w.uri.includes("/events"),
+    );
+    expect(writes).toEqual([]);
+    // The filter does see the operator's writes (the LeaderWorkerSet, the Service, the status), so zero is not vacuous.
+    expect(auditWrites({ since: new Date(0), userAgent: `modelservice-operator/${fx.op.identity}`, namespace: fx.ns }).length).toBeGreaterThan(2);
   });
 
   it("kubectl scale adds a group; a group that cannot fit reports InsufficientGPU with pods × GPUs", async () => {
