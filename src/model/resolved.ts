@@ -11,6 +11,8 @@ import { NAME_LABEL } from "./labels.ts";
 export const ENGINE_CONTAINER = "engine";
 /** Name of the init container that fetches s3://, gs:// and ollama:// models. */
 export const DOWNLOAD_CONTAINER = "model-download";
+/** Prefix of the init containers that fetch LoRA adapters (adapter-download-hf, -s3, -gs). */
+export const ADAPTER_DOWNLOAD_CONTAINER = "adapter-download";
 
 /** none: a fixed replica count; hpa: a HorizontalPodAutoscaler; keda: a KEDA ScaledObject (engine metrics, GPU utilisation). */
 export type AutoscalerKind = "none" | "hpa" | "keda";

@@ -11,10 +11,9 @@ import { posix } from "node:path";
 import type { V1Container, V1EnvFromSource, V1Volume, V1VolumeMount } from "@kubernetes/client-node";
 import type { ModelServiceSpec } from "../api/types.ts";
 import type { OperatorConfig } from "../config/operator-config.ts";
+import { ADAPTER_DOWNLOAD_CONTAINER } from "../model/resolved.ts";
 import { CACHE_MOUNT_PATH, CACHE_VOLUME, parseModelUri } from "./model-source.ts";
 
-/** Name of the init container that fetches hf://, s3:// and gs:// adapters (suffixed by the scheme). */
-export const ADAPTER_DOWNLOAD_CONTAINER = "adapter-download";
 const SCRATCH_VOLUME = "adapters";
 const SCRATCH_MOUNT_PATH = "/adapters";
 const PVC_MOUNT_ROOT = "/mnt/adapters";
