@@ -42,7 +42,7 @@ const variants = {
     sink += structuredClone(ms).metadata.name?.length ?? 0;
   },
   render: (ms: ModelService) => {
-    sink += render(ms, defaultOperatorConfig).deployment.spec?.replicas ?? 1;
+    sink += render(ms, defaultOperatorConfig).deployment?.spec?.replicas ?? 1;
   },
   renderYaml: (ms: ModelService) => {
     sink += childrenYaml(render(ms, defaultOperatorConfig)).length;

@@ -7,6 +7,7 @@
 // Each rule has valid and invalid cases in test/support/rule-cases.ts. No defaults live here:
 // defaults that depend on the operator's config are applied when rendering, never written into spec.
 import { z } from "zod";
+import { adaptersSchema, MULTINODE_RULES, multiNodeSchema, parallelismSchema } from "./multinode-schema.ts";
 import { affinitySchema, BOUNDS, behaviorSchema, envVarSourceSchema, metricSpecSchema, tolerationSchema } from "./pod-schema.ts";
 import { accessSchema, exposeSchema, SECURITY_RULES, tlsSchema } from "./security-schema.ts";
 
@@ -179,7 +180,14 @@ export const engineSchema = z
 
 export const gpuSchema = z
   .object({
-    count: z.number().int().min(0).max(64).describe("GPUs per replica; 0 runs on CPU. For vLLM and SGLang it is also the tensor-parallel size."),
+    count: z
+      .number()
+      .int()
+      .min(0)
+      .max(64)
+      .describe(
+        "GPUs per replica (per pod with multiNode: a replica then has gpu.count × multiNode.nodes); 0 runs on CPU. For vLLM and SGLang it is also the tensor-parallel size unless spec.parallelism says otherwise.",
+      ),
     resourceName: z
       .string()
       .max(253)
@@ -419,6 +427,9 @@ export const modelServiceSpecSchema = z
     access: accessSchema.optional(),
     expose: exposeSchema.optional(),
     tls: tlsSchema.optional(),
+    multiNode: multiNodeSchema.optional(),
+    parallelism: parallelismSchema.optional(),
+    adapters: adaptersSchema.optional(),
   })
   .describe("Desired state of a ModelService.")
   .meta(
@@ -472,6 +483,7 @@ export const modelServiceSpecSchema = z
         fieldPath: ".rollout",
       },
       ...SECURITY_RULES,
+      ...MULTINODE_RULES,
     ),
   );
 
@@ -541,6 +553,11 @@ export const modelServiceStatusSchema = z
       .describe("Ready, Reconciling and Stalled, following kstatus.")
       .meta({ "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"] }),
     lastFailure: failureSchema.optional(),
+    adapters: z
+      .array(z.string().max(64))
+      .max(16)
+      .optional()
+      .describe("Names of the LoRA adapters the ready replicas serve (spec.adapters, once a replica of the current spec is ready)."),
   })
   .describe("Observed state of a ModelService.");
 

@@ -1,7 +1,7 @@
 // The controller: informers feed a work queue of ModelService keys; workers reconcile them.
 // Informers watch only what the operator owns (label-filtered), never the whole cluster and never
 // Secrets. Workers run only while this instance leads; followers keep their caches warm.
-import type { KubernetesObject, V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
+import type { KubernetesObject, V1Pod, V1ReplicaSet, V1StatefulSet } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { CLASS_API_VERSION, CLASS_PLURAL, type ModelServiceClass, modelServiceClassSchema } from "../api/class-schema.ts";
 import { API_VERSION, GROUP, PLURAL } from "../api/schema.ts";
@@ -14,7 +14,7 @@ import { runWorkers, WorkQueue } from "../kube/workqueue.ts";
 import { MANAGED_BY, NAME_LABEL } from "../model/labels.ts";
 import { CHILD_KINDS, childKinds } from "../render/index.ts";
 import type { OperatorMetrics } from "../server/metrics.ts";
-import { trimPod, trimReplicaSet } from "../status/cached.ts";
+import { LWS_NAME_LABEL, trimPod, trimReplicaSet, trimStatefulSet } from "../status/cached.ts";
 import { ClassIndex } from "./class-index.ts";
 import { keyOf, MANAGED_BY_LABEL, ownerKey } from "./keys.ts";
 import { isServed, trimCrd, trimGateway } from "./optional-apis.ts";
@@ -51,6 +51,8 @@ export class Controller {
   readonly crds: Informer<KubernetesObject>;
   readonly replicaSets: Informer<V1ReplicaSet>;
   readonly pods: Informer<V1Pod>;
+  /** StatefulSets of LeaderWorkerSets (they carry its name label only, not ours): for the status of multi-node ModelServices. */
+  readonly statefulSets: Informer<V1StatefulSet>;
   #opts: ControllerOptions;
   #queue: WorkQueue<string> | undefined;
   #resyncTimer: NodeJS.Timeout | undefined;
@@ -102,6 +104,13 @@ export class Controller {
       transform: trimReplicaSet,
     });
     this.pods = new Informer<V1Pod>({ ...common("pods"), apiVersion: "v1", plural: "pods", labelSelector: NAMED_SELECTOR, transform: trimPod });
+    this.statefulSets = new Informer<V1StatefulSet>({
+      ...common("statefulsets"),
+      apiVersion: "apps/v1",
+      plural: "statefulsets",
+      labelSelector: LWS_NAME_LABEL,
+      transform: trimStatefulSet,
+    });
 
     this.modelServices.onEvent((type, obj) => {
       this.#classIndex.update(obj, type === "DELETED");
@@ -237,7 +246,7 @@ export class Controller {
     // The class informer too: without it a ModelService cannot be checked against its class (and
     // /readyz then says why, e.g. RBAC).
     const classes = this.#classes ? [this.#classes] : [];
-    return [this.modelServices, this.crds, ...classes, ...this.#servedChildren.map((c) => c.informer), this.replicaSets, this.pods];
+    return [this.modelServices, this.crds, ...classes, ...this.#servedChildren.map((c) => c.informer), this.replicaSets, this.pods, this.statefulSets];
   }
 
   /** Child kinds the config renders but the cluster does not serve, with why (for tests and logs). */
@@ -374,6 +383,7 @@ export class Controller {
             children: this.#servedChildren.map((c): ChildCache => ({ kind: c.kind, cache: c.informer })),
             replicaSets: this.replicaSets,
             pods: this.pods,
+            statefulSets: this.statefulSets,
             ...(this.#gateways && this.#gatewaysSynced ? { gateways: this.#gateways } : {}),
             ...(this.#classes ? { classes: this.#classList() } : {}),
             recorder: this.#opts.recorder,
@@ -419,7 +429,7 @@ export class Controller {
   stop(): void {
     if (this.#resyncTimer) clearInterval(this.#resyncTimer);
     this.#resyncTimer = undefined;
-    for (const i of [this.modelServices, this.crds, ...this.children.map((c) => c.informer), this.replicaSets, this.pods]) i.stop();
+    for (const i of [this.modelServices, this.crds, ...this.children.map((c) => c.informer), this.replicaSets, this.pods, this.statefulSets]) i.stop();
     this.#gateways?.stop();
     this.#gateways = undefined;
     this.#gatewaysSynced = false;

@@ -10,7 +10,7 @@
 // ModelService). plan() reports it as a name conflict (NameConflict in the status), and nothing is
 // applied until it is resolved.
 import { createHash } from "node:crypto";
-import type { KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
+import type { KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet, V1StatefulSet } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { ModelServiceClass } from "../api/class-schema.ts";
 import { API_VERSION, KIND, PLURAL } from "../api/schema.ts";
@@ -52,6 +52,8 @@ export type ReconcileContext = {
    * spec.className is not found); the function returns undefined while their cache syncs.
    */
   classes?: () => ModelServiceClass[] | undefined;
+  /** StatefulSets of LeaderWorkerSets (status/cached.ts keeps only those), for multi-node ModelServices. */
+  statefulSets?: Cache<V1StatefulSet>;
   /** Gateways (cluster-wide), while the Gateway API is served: for the Exposed condition and the external URL. */
   gateways?: Cache<KubernetesObject>;
   recorder: EventRecorder;
@@ -349,6 +351,9 @@ export async function reconcile(ctx: ReconcileContext, key: string): Promise<Rec
     | V1Deployment
     | undefined;
   const ownedDeployment = deployment && isControlledBy(deployment, uid) ? deployment : undefined;
+  const lwsKind = ctx.children.find((c) => c.kind.kind === "LeaderWorkerSet");
+  const lws = applied.get("LeaderWorkerSet") ?? lwsKind?.cache.get(namespace, childNames(name).leaderWorkerSet) ?? fetched.get("LeaderWorkerSet");
+  const ownedLws = lws && isControlledBy(lws, uid) ? lws : undefined;
   let url: string | undefined;
   try {
     url = refused ? undefined : serviceUrl(ms, ctx.config);
@@ -369,6 +374,7 @@ export async function reconcile(ctx: ReconcileContext, key: string): Promise<Rec
     config: ctx.config,
     now,
     deployment: ownedDeployment,
+    ...(ownedLws ? { leaderWorkerSet: ownedLws, statefulSets: ctx.statefulSets?.list(namespace) ?? [] } : {}),
     replicaSets: byLabel(ctx.replicaSets.list(namespace), name),
     pods: byLabel(ctx.pods.list(namespace), name),
     invalidSpec,

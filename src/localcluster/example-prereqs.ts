@@ -17,6 +17,7 @@ export type Prerequisites = {
 
 type MsSpec = {
   model?: { uri?: string; credentialsSecret?: string };
+  adapters?: { uri?: string }[];
   cache?: { size?: string | number; accessMode?: string; storageClassName?: string };
   podMetadata?: { annotations?: Record<string, string> };
 };
@@ -56,8 +57,10 @@ export function simulatedPrerequisites(input: Manifest[], namespace: string, loa
         storageClassName: spec.cache.storageClassName,
       });
     }
-    const pvc = /^pvc:\/\/([^/]+)/.exec(spec.model?.uri ?? "")?.[1];
-    if (pvc && !has("PersistentVolumeClaim", pvc)) {
+    const uris = [spec.model?.uri, ...(spec.adapters ?? []).map((a) => a.uri)];
+    const pvcs = new Set(uris.map((u) => /^pvc:\/\/([^/]+)/.exec(u ?? "")?.[1]).filter((x): x is string => !!x));
+    for (const pvc of pvcs) {
+      if (has("PersistentVolumeClaim", pvc) || front.some((f) => f.kind === "PersistentVolumeClaim" && f.metadata.name === pvc)) continue;
       claims.push({ name: pvc, size: "10Gi", mode: "ReadWriteMany" });
       front.push({
         apiVersion: "v1",

@@ -19,6 +19,7 @@ describe("resolve", () => {
       autoscaler: "none",
       startupBudgetSeconds: defaultOperatorConfig.defaults.startupTimeoutSeconds,
       gpuCount: 1,
+      podsPerReplica: 1,
       gpuResource: defaultOperatorConfig.gpu.resourceName,
       servicePort: defaultOperatorConfig.defaults.servicePort,
       selector: "modelservice.dev/name=m",
@@ -44,14 +45,14 @@ describe("resolve", () => {
     const m = ms({ replicas: 3, startup: { timeoutSeconds: 900 }, gpu: { count: 2, resourceName: "amd.com/gpu" }, service: { port: 8080 } });
     const r = resolve(m, defaultOperatorConfig);
     const out = render(m, defaultOperatorConfig);
-    const engine = out.deployment.spec?.template.spec?.containers[0];
-    expect(out.deployment.spec?.replicas).toBe(r.desiredReplicas);
+    const engine = out.deployment?.spec?.template.spec?.containers[0];
+    expect(out.deployment?.spec?.replicas).toBe(r.desiredReplicas);
     expect(engine?.resources?.limits?.[r.gpuResource]).toBe(String(r.gpuCount));
     expect((engine?.startupProbe?.failureThreshold ?? 0) * (engine?.startupProbe?.periodSeconds ?? 0)).toBe(r.startupBudgetSeconds);
     expect(out.service.spec?.ports?.[0]?.port).toBe(r.servicePort);
     expect(out.pdb).toBeDefined();
     const hpa = render(ms({ resources: { requests: { cpu: "2" } }, autoscaling: { minReplicas: 2, maxReplicas: 5, target: { cpuUtilization: 80 } } }), keda);
-    expect(hpa.deployment.spec?.replicas).toBeUndefined();
+    expect(hpa.deployment?.spec?.replicas).toBeUndefined();
     expect(hpa.hpa).toBeDefined();
     expect(hpa.scaledObject).toBeUndefined();
   });

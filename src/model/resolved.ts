@@ -11,6 +11,8 @@ import { NAME_LABEL } from "./labels.ts";
 export const ENGINE_CONTAINER = "engine";
 /** Name of the init container that fetches s3://, gs:// and ollama:// models. */
 export const DOWNLOAD_CONTAINER = "model-download";
+/** Prefix of the init containers that fetch LoRA adapters (adapter-download-hf, -s3, -gs). */
+export const ADAPTER_DOWNLOAD_CONTAINER = "adapter-download";
 
 /** none: a fixed replica count; hpa: a HorizontalPodAutoscaler; keda: a KEDA ScaledObject (engine metrics, GPU utilisation). */
 export type AutoscalerKind = "none" | "hpa" | "keda";
@@ -28,7 +30,10 @@ export type ResolvedModelService = {
   autoscaler: AutoscalerKind;
   /** How long a replica may take from start to ready (the startup probe's whole budget). */
   startupBudgetSeconds: number;
+  /** GPUs per pod. */
   gpuCount: number;
+  /** Pods per replica: spec.multiNode.nodes, else 1. A replica of more than one pod is a LeaderWorkerSet group. */
+  podsPerReplica: number;
   /** The extended resource GPUs are requested as, e.g. nvidia.com/gpu. */
   gpuResource: string;
   servicePort: number;
@@ -61,6 +66,7 @@ export function resolve(ms: ModelService, config: OperatorConfig): ResolvedModel
     autoscaler: autoscalerKind(spec),
     startupBudgetSeconds: startupBudgetSeconds(spec, config),
     gpuCount: spec.gpu?.count ?? 0,
+    podsPerReplica: spec.multiNode?.nodes ?? 1,
     gpuResource: gpuResourceName(spec, config),
     servicePort: spec.service?.port ?? config.defaults.servicePort,
     selector: `${NAME_LABEL}=${name}`,

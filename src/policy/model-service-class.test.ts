@@ -159,7 +159,7 @@ describe("classViolations: each finding of issue 11, refused with the field and 
   });
 });
 
-const podOf = (d: V1Deployment) => d.spec?.template.spec;
+const podOf = (d: V1Deployment | undefined) => d?.spec?.template.spec;
 
 describe("render under a class", () => {
   it("imposes the class's scheduling on the pod and merges the tenant's where allowed, the class winning", () => {

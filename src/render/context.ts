@@ -1,6 +1,7 @@
 import type { ModelService, ModelServiceSpec } from "../api/types.ts";
 import type { OperatorConfig } from "../config/operator-config.ts";
 import type { ResolvedModelService } from "../model/resolved.ts";
+import type { AdapterParts } from "./adapters.ts";
 import type { EngineContext, EngineDef } from "./engines/index.ts";
 import type { SourceParts } from "./model-source.ts";
 import type { ChildNames } from "./names.ts";
@@ -14,5 +15,6 @@ export type RenderContext = ResolvedModelService & {
   engine: EngineDef;
   engineCtx: EngineContext;
   parts: SourceParts;
+  adapterParts: AdapterParts;
   image: string;
 };

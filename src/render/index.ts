@@ -5,6 +5,7 @@ import type {
   V1Deployment,
   V1PersistentVolumeClaim,
   V1PodDisruptionBudget,
+  V1PodTemplateSpec,
   V1Service,
   V2HorizontalPodAutoscaler,
 } from "@kubernetes/client-node";
@@ -16,6 +17,7 @@ import type { OperatorConfig } from "../config/operator-config.ts";
 import { gpuResourceName, resolve } from "../model/resolved.ts";
 import { applyClass, classViolations } from "../policy/model-service-class.ts";
 import { podMetadataViolations } from "../policy/pod-metadata.ts";
+import { adapterParts } from "./adapters.ts";
 import { autoscalingProblems, horizontalPodAutoscaler, type ScaledObject, scaledObject } from "./autoscaling.ts";
 import { type BackendTLSPolicy, backendTlsPolicy } from "./backend-tls-policy.ts";
 import { type Certificate, certificate } from "./certificate.ts";
@@ -24,6 +26,7 @@ import { securityProblems } from "./engine-security.ts";
 import { ENGINES } from "./engines/index.ts";
 import type { EngineContext } from "./engines/types.ts";
 import { ClassViolationError, InvalidSpecError, type Problem } from "./errors.ts";
+import { type LeaderWorkerSet, leaderWorkerSet } from "./leader-worker-set.ts";
 import { modelSourceParts, parseModelUri } from "./model-source.ts";
 import { childNames } from "./names.ts";
 import { type NetworkPolicy, networkPolicy } from "./network-policy.ts";
@@ -36,6 +39,7 @@ export type { BackendTLSPolicy } from "./backend-tls-policy.ts";
 export type { Certificate } from "./certificate.ts";
 export { ENGINES } from "./engines/index.ts";
 export { ClassViolationError, InvalidSpecError, type Problem } from "./errors.ts";
+export type { LeaderWorkerSet } from "./leader-worker-set.ts";
 export { childNames } from "./names.ts";
 export type { NetworkPolicy } from "./network-policy.ts";
 export type { HTTPRoute } from "./route.ts";
@@ -43,7 +47,9 @@ export type { SecurityPolicy } from "./security-policy.ts";
 export { PROGRESS_DEADLINE_MARGIN_SECONDS } from "./workload.ts";
 
 export type RenderedChildren = {
-  deployment: V1Deployment;
+  /** One pod per replica: a Deployment; several (spec.multiNode): a LeaderWorkerSet instead. */
+  deployment?: V1Deployment;
+  leaderWorkerSet?: LeaderWorkerSet;
   service: V1Service;
   hpa?: V2HorizontalPodAutoscaler;
   pdb?: V1PodDisruptionBudget;
@@ -84,6 +90,17 @@ export const CHILD_KINDS: readonly ChildKind[] = [
   },
   { key: "pvc", apiVersion: "v1", kind: "PersistentVolumeClaim", plural: "persistentvolumeclaims" },
   { key: "deployment", apiVersion: "apps/v1", kind: "Deployment", plural: "deployments" },
+  {
+    key: "leaderWorkerSet",
+    apiVersion: "leaderworkerset.x-k8s.io/v1",
+    kind: "LeaderWorkerSet",
+    plural: "leaderworkersets",
+    optional: {
+      crd: "leaderworkersets.leaderworkerset.x-k8s.io",
+      missing:
+        "spec.multiNode needs the LeaderWorkerSet controller (leaderworkerset.x-k8s.io/v1 LeaderWorkerSet): install LeaderWorkerSet (sigs.k8s.io/lws) v0.8 or later",
+    },
+  },
   { key: "service", apiVersion: "v1", kind: "Service", plural: "services" },
   { key: "hpa", apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", plural: "horizontalpodautoscalers" },
   {
@@ -163,13 +180,17 @@ function renderContext(stored: ModelService, operatorConfig: OperatorConfig, cls
   const { ms, config } = cls ? applyClass(stored, cls, operatorConfig) : { ms: stored, config: operatorConfig };
   const spec = ms.spec;
   const resolved = resolve(ms, config);
-  const { name, gpuCount } = resolved;
+  const { name, gpuCount, podsPerReplica } = resolved;
   const engine = ENGINES[spec.engine.type];
   const names = childNames(name);
   const source = parseModelUri(spec.model.uri);
   const image = spec.engine.image || (spec.engine.type === "Custom" ? "" : config.images[spec.engine.type]);
   const servedName = spec.model.servedName ?? name;
   const parts = modelSourceParts({ spec, source, engineType: spec.engine.type, engineImage: image, servedName, pvcName: names.pvc, config });
+  const adapters = adapterParts(spec, config, image, parts.engineMounts);
+  const split = spec.parallelism
+    ? { tensor: spec.parallelism.tensor, pipeline: spec.parallelism.pipeline ?? 1 }
+    : (engine.multiNode?.split(gpuCount, podsPerReplica) ?? { tensor: gpuCount, pipeline: 1 });
   const engineCtx: EngineContext = {
     source,
     modelRef: parts.modelRef,
@@ -177,6 +198,9 @@ function renderContext(stored: ModelService, operatorConfig: OperatorConfig, cls
     servedName,
     port: spec.engine.port ?? engine.defaultPort,
     gpuCount,
+    nodes: podsPerReplica,
+    ...split,
+    adapters: adapters.adapters,
     storeDir: parts.storeDir,
     userArgs: spec.engine.args ?? [],
   };
@@ -188,7 +212,7 @@ function renderContext(stored: ModelService, operatorConfig: OperatorConfig, cls
     ...autoscalingProblems(spec, config, engine),
   ];
   if (problems.length > 0) throw new InvalidSpecError(problems);
-  return { ...resolved, ms, spec, config, names, engine, engineCtx, parts, image };
+  return { ...resolved, ms, spec, config, names, engine, engineCtx, parts, adapterParts: adapters, image };
 }
 
 /** Plain JSON: no undefined, no shared references, no class instances. */
@@ -201,7 +225,8 @@ const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
  */
 export function render(ms: ModelService, config: OperatorConfig, cls?: ModelServiceClass): RenderedChildren {
   const rc = renderContext(ms, config, cls);
-  const children: RenderedChildren = { deployment: deployment(rc), service: service(rc) };
+  const children: RenderedChildren =
+    rc.podsPerReplica > 1 ? { leaderWorkerSet: leaderWorkerSet(rc), service: service(rc) } : { deployment: deployment(rc), service: service(rc) };
   if (rc.autoscaler === "hpa") children.hpa = horizontalPodAutoscaler(rc);
   if (rc.autoscaler === "keda") children.scaledObject = scaledObject(rc);
   const pdb = podDisruptionBudget(rc);
@@ -244,6 +269,13 @@ export function orderedChildren(children: RenderedChildren): KubernetesObject[] 
     const child = children[k.key];
     return child ? [child] : [];
   });
+}
+
+/** The pod templates of the children: the Deployment's, or the LeaderWorkerSet's leader and worker ones. */
+export function podTemplates(children: RenderedChildren): V1PodTemplateSpec[] {
+  const lws = children.leaderWorkerSet?.spec.leaderWorkerTemplate;
+  if (lws) return [lws.leaderTemplate, lws.workerTemplate];
+  return children.deployment?.spec?.template ? [children.deployment.spec.template] : [];
 }
 
 /** Multi-document YAML of the children, in apply order. */

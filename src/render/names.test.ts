@@ -9,6 +9,7 @@ describe("childName", () => {
     expect(childName("llama", "cache")).toBe("llama-cache");
     expect(childNames("llama")).toEqual({
       deployment: "llama",
+      leaderWorkerSet: "llama-group",
       service: "llama",
       hpa: "llama",
       pdb: "llama",

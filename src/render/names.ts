@@ -22,6 +22,11 @@ export function childName(base: string, suffix = ""): string {
 
 export type ChildNames = {
   deployment: string;
+  /**
+   * The LeaderWorkerSet: not the Service's name, as the LeaderWorkerSet controller creates a
+   * headless Service of its own name for the pods' DNS names (LWS_LEADER_ADDRESS).
+   */
+  leaderWorkerSet: string;
   service: string;
   hpa: string;
   pdb: string;
@@ -40,6 +45,7 @@ export function childNames(name: string): ChildNames {
   const base = childName(name);
   return {
     deployment: base,
+    leaderWorkerSet: childName(name, "group"),
     service: base,
     hpa: base,
     pdb: base,

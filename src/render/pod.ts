@@ -1,9 +1,11 @@
-// The pod template of the Deployment: the engine container, GPU scheduling, probes, volumes.
+// The pod template of the Deployment (or of a LeaderWorkerSet's leader and workers): the engine
+// container, GPU scheduling, probes, volumes.
 import type {
   V1Affinity,
   V1Container,
   V1EnvVar,
   V1NodeSelectorRequirement,
+  V1PodAffinityTerm,
   V1PodTemplateSpec,
   V1Probe,
   V1Toleration,
@@ -12,13 +14,19 @@ import type {
 } from "@kubernetes/client-node";
 import type { ModelServiceSpec } from "../api/types.ts";
 import type { OperatorConfig } from "../config/operator-config.ts";
-import { commonLabels } from "../model/labels.ts";
+import { commonLabels, selectorLabels } from "../model/labels.ts";
 import { ENGINE_CONTAINER } from "../model/resolved.ts";
 import type { RenderContext } from "./context.ts";
 import { engineSecurity } from "./engine-security.ts";
 import { ephemeralStorageLimit, podSecurity } from "./pod-security.ts";
 
 export const HTTP_PORT_NAME = "http";
+
+/** single: the one pod of a replica (a Deployment's); leader and worker: the pods of a LeaderWorkerSet group. */
+export type PodRole = "single" | "leader" | "worker";
+
+/** Set by the LeaderWorkerSet controller on every pod of a group, one value per group. */
+export const LWS_GROUP_KEY_LABEL = "leaderworkerset.sigs.k8s.io/group-key";
 export const STARTUP_PROBE_PERIOD_SECONDS = 10;
 /** Grace for in-flight requests to finish when a replica stops. */
 const TERMINATION_GRACE_SECONDS = 60;
@@ -39,9 +47,21 @@ function mergeEnv(...lists: V1EnvVar[][]): V1EnvVar[] {
   return [...byName.values()];
 }
 
-/** Adds the GPU requirements to every required node selector term (terms are ORed, expressions ANDed). */
-function mergeAffinity(user: Record<string, unknown> | undefined, gpuExprs: V1NodeSelectorRequirement[]): V1Affinity | undefined {
+/**
+ * Adds the GPU requirements to every required node selector term (terms are ORed, expressions
+ * ANDed), and the group's pod affinity terms to the user's (all must hold).
+ */
+function mergeAffinity(
+  user: Record<string, unknown> | undefined,
+  gpuExprs: V1NodeSelectorRequirement[],
+  groupTerms: V1PodAffinityTerm[],
+): V1Affinity | undefined {
   const affinity = structuredClone(user ?? {}) as V1Affinity;
+  if (groupTerms.length > 0) {
+    const podAffinity = affinity.podAffinity ?? {};
+    podAffinity.requiredDuringSchedulingIgnoredDuringExecution = [...(podAffinity.requiredDuringSchedulingIgnoredDuringExecution ?? []), ...groupTerms];
+    affinity.podAffinity = podAffinity;
+  }
   if (gpuExprs.length > 0) {
     const nodeAffinity = affinity.nodeAffinity ?? {};
     const required = nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution;
@@ -83,7 +103,31 @@ function probes(rc: RenderContext): Pick<V1Container, "startupProbe" | "readines
   };
 }
 
-function engineContainer(rc: RenderContext, shm: boolean): V1Container {
+/** The engine's command and arguments for a pod of this role, and whether it answers the health path. */
+function launch(rc: RenderContext, role: PodRole): { command: string[] | undefined; args: string[]; serves: boolean } {
+  const { engine, engineCtx } = rc;
+  const args = [...engine.args(engineCtx), ...engineSecurity(rc).args];
+  const command = engine.command?.(engineCtx);
+  if (role === "single" || !engine.multiNode) return { command, args, serves: true };
+  const l = role === "leader" ? { ...engine.multiNode.leader(engineCtx, args), serves: true } : engine.multiNode.worker(engineCtx, args);
+  return { command: l.command ?? command, args: l.args, serves: l.serves };
+}
+
+/**
+ * Pods of one group on nodes with the same GPU product (and spec.multiNode.topologyKey): NCCL
+ * between different GPUs is slow or fails. The group key is the LeaderWorkerSet's per-group label;
+ * matchLabelKeys adds its value to the selector, so each group is placed on its own.
+ */
+function groupAffinity(rc: RenderContext): V1PodAffinityTerm[] {
+  const keys = [...(rc.gpuCount > 0 ? [rc.config.gpu.productLabel] : []), ...(rc.spec.multiNode?.topologyKey ? [rc.spec.multiNode.topologyKey] : [])];
+  return keys.map((topologyKey) => ({
+    labelSelector: { matchLabels: selectorLabels(rc.name) },
+    matchLabelKeys: [LWS_GROUP_KEY_LABEL],
+    topologyKey,
+  }));
+}
+
+function engineContainer(rc: RenderContext, shm: boolean, role: PodRole): V1Container {
   const { spec, engine, engineCtx, parts } = rc;
   const requests = quantities(spec.resources?.requests);
   const limits = quantities(spec.resources?.limits);
@@ -104,38 +148,40 @@ function engineContainer(rc: RenderContext, shm: boolean): V1Container {
   };
   const security = engineSecurity(rc);
   const env = mergeEnv(podSecurity(rc).env, engine.env(engineCtx), parts.engineEnv, security.env, (spec.engine.env ?? []) as V1EnvVar[]);
-  const mounts: V1VolumeMount[] = [...parts.engineMounts, ...security.mounts];
+  const mounts: V1VolumeMount[] = [...parts.engineMounts, ...rc.adapterParts.engineMounts, ...security.mounts];
   if (shm) mounts.push({ name: "shm", mountPath: "/dev/shm" });
   const ports = [{ name: HTTP_PORT_NAME, containerPort: engineCtx.port, protocol: "TCP" }];
   if (engine.metricsPort !== undefined && engine.metricsPort !== engineCtx.port)
     ports.push({ name: "metrics", containerPort: engine.metricsPort, protocol: "TCP" });
-  const command = engine.command?.(engineCtx);
+  const { command, args, serves } = launch(rc, role);
   return {
     name: ENGINE_CONTAINER,
     image: rc.image,
     ...(command ? { command } : {}),
-    args: [...engine.args(engineCtx), ...security.args],
-    ports,
+    args,
+    ...(serves ? { ports } : {}),
     ...(env.length ? { env } : {}),
     ...(parts.engineEnvFrom.length ? { envFrom: parts.engineEnvFrom } : {}),
     ...(Object.keys(resources).length ? { resources } : {}),
     ...(mounts.length ? { volumeMounts: mounts } : {}),
-    ...probes(rc),
+    // A worker that serves nothing has nothing to probe: if it dies, the group is recreated.
+    ...(serves ? probes(rc) : {}),
   };
 }
 
-export function podTemplate(rc: RenderContext): V1PodTemplateSpec {
+export function podTemplate(rc: RenderContext, role: PodRole = "single"): V1PodTemplateSpec {
   const { spec, config } = rc;
   const scheduling = spec.scheduling ?? {};
   const shmSize = sharedMemorySize(spec, config);
   const ps = podSecurity(rc);
-  const volumes: V1Volume[] = [...rc.parts.volumes, ...engineSecurity(rc).volumes, ...ps.volumes];
+  const volumes: V1Volume[] = [...rc.parts.volumes, ...rc.adapterParts.volumes, ...engineSecurity(rc).volumes, ...ps.volumes];
   if (shmSize !== undefined) volumes.push({ name: "shm", emptyDir: { medium: "Memory", sizeLimit: shmSize } });
   const tolerations: V1Toleration[] = [];
   if (rc.gpuCount > 0) tolerations.push({ key: config.gpu.taintKey, operator: "Exists", effect: "NoSchedule" });
   tolerations.push(...((scheduling.tolerations ?? []) as V1Toleration[]));
-  const affinity = mergeAffinity(scheduling.affinity, gpuNodeRequirements(rc));
+  const affinity = mergeAffinity(scheduling.affinity, gpuNodeRequirements(rc), role === "single" ? [] : groupAffinity(rc));
   const annotations = spec.podMetadata?.annotations;
+  const initContainers = [...rc.parts.initContainers, ...rc.adapterParts.initContainers];
   return {
     metadata: {
       // Ours last: the selector labels must be on every pod whatever the user adds.
@@ -154,8 +200,8 @@ export function podTemplate(rc: RenderContext): V1PodTemplateSpec {
       ...(affinity ? { affinity } : {}),
       ...(tolerations.length ? { tolerations } : {}),
       terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
-      ...(rc.parts.initContainers.length ? { initContainers: rc.parts.initContainers.map(ps.harden) } : {}),
-      containers: [ps.harden(engineContainer(rc, shmSize !== undefined))],
+      ...(initContainers.length ? { initContainers: initContainers.map(ps.harden) } : {}),
+      containers: [ps.harden(engineContainer(rc, shmSize !== undefined, role))],
       ...(volumes.length ? { volumes } : {}),
     },
   };

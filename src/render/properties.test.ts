@@ -168,6 +168,7 @@ function checkChildren(ms: ModelService, cfg: OperatorConfig): void {
     for (const [k, v] of Object.entries(c.metadata?.labels ?? {})) expect(validLabelKey(k) && validLabelValue(v), `${k}=${v}`).toBe(true);
     expect(c.metadata?.ownerReferences?.[0]).toMatchObject({ uid: "u-1", controller: true, blockOwnerDeletion: true });
   }
+  if (!out.deployment) throw new Error("no Deployment");
   const template = out.deployment.spec?.template;
   const templateLabels = template?.metadata?.labels ?? {};
   for (const [k, v] of Object.entries(templateLabels)) expect(validLabelKey(k) && validLabelValue(v), `${k}=${v}`).toBe(true);

@@ -14,17 +14,17 @@ const ms = (spec: SpecPatch = {}, name = "demo"): ModelService => parsed(modelSe
 
 const kedaConfig: OperatorConfig = { ...defaultOperatorConfig, keda: { ...defaultOperatorConfig.keda, enabled: true } };
 
-const podSpec = (d: V1Deployment) => {
-  const spec = d.spec?.template.spec;
+const podSpec = (d: V1Deployment | undefined) => {
+  const spec = d?.spec?.template.spec;
   if (!spec) throw new Error("no pod spec");
   return spec;
 };
-const engineOf = (d: V1Deployment): V1Container => {
+const engineOf = (d: V1Deployment | undefined): V1Container => {
   const c = podSpec(d).containers.find((x) => x.name === "engine");
   if (!c) throw new Error("no engine container");
   return c;
 };
-const initOf = (d: V1Deployment) => podSpec(d).initContainers?.find((x) => x.name === "model-download");
+const initOf = (d: V1Deployment | undefined) => podSpec(d).initContainers?.find((x) => x.name === "model-download");
 const problemsOf = (fn: () => unknown): { path: string; message: string }[] => {
   try {
     fn();
@@ -335,7 +335,7 @@ describe("startup budget", () => {
     expect(probe?.periodSeconds).toBe(10);
     expect(probe?.failureThreshold).toBe(Math.ceil(budget / 10));
     expect((probe?.failureThreshold ?? 0) * 10).toBeGreaterThanOrEqual(budget);
-    expect(out.deployment.spec?.progressDeadlineSeconds).toBe(budget + PROGRESS_DEADLINE_MARGIN_SECONDS);
+    expect(out.deployment?.spec?.progressDeadlineSeconds).toBe(budget + PROGRESS_DEADLINE_MARGIN_SECONDS);
     expect(engineOf(out.deployment).readinessProbe?.httpGet?.path).toBe("/health");
     expect(engineOf(out.deployment).livenessProbe?.httpGet?.path).toBe("/health");
   });
@@ -344,21 +344,24 @@ describe("startup budget", () => {
 describe("replicas, rollout and autoscaling", () => {
   it("fixed replicas, default 1, no autoscaler, PDB only above 1", () => {
     const one = render(ms(), defaultOperatorConfig);
-    expect(one.deployment.spec?.replicas).toBe(1);
+    expect(one.deployment?.spec?.replicas).toBe(1);
     expect(one.hpa ?? one.scaledObject ?? one.pdb).toBeUndefined();
     const three = render(ms({ replicas: 3 }), defaultOperatorConfig);
-    expect(three.deployment.spec?.replicas).toBe(3);
+    expect(three.deployment?.spec?.replicas).toBe(3);
     expect(three.pdb?.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: selectorLabels("demo") }, unhealthyPodEvictionPolicy: "AlwaysAllow" });
-    expect(render(ms({ replicas: 0 }), defaultOperatorConfig).deployment.spec?.replicas).toBe(0);
+    expect(render(ms({ replicas: 0 }), defaultOperatorConfig).deployment?.spec?.replicas).toBe(0);
   });
 
   it("default rollout keeps serving; maxSurge 0 alone gets maxUnavailable 1", () => {
-    expect(render(ms(), defaultOperatorConfig).deployment.spec?.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
-    expect(render(ms({ rollout: { maxSurge: 0 } }), defaultOperatorConfig).deployment.spec?.strategy?.rollingUpdate).toEqual({
+    expect(render(ms(), defaultOperatorConfig).deployment?.spec?.strategy).toEqual({
+      type: "RollingUpdate",
+      rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+    });
+    expect(render(ms({ rollout: { maxSurge: 0 } }), defaultOperatorConfig).deployment?.spec?.strategy?.rollingUpdate).toEqual({
       maxSurge: 0,
       maxUnavailable: 1,
     });
-    expect(render(ms({ rollout: { maxSurge: "25%", maxUnavailable: "25%" } }), defaultOperatorConfig).deployment.spec?.strategy?.rollingUpdate).toEqual({
+    expect(render(ms({ rollout: { maxSurge: "25%", maxUnavailable: "25%" } }), defaultOperatorConfig).deployment?.spec?.strategy?.rollingUpdate).toEqual({
       maxSurge: "25%",
       maxUnavailable: "25%",
     });
@@ -370,7 +373,7 @@ describe("replicas, rollout and autoscaling", () => {
       ms({ resources: { requests: { cpu: "4" } }, autoscaling: { minReplicas: 2, maxReplicas: 5, target: { cpuUtilization: 70 }, behavior } }),
       defaultOperatorConfig,
     );
-    expect(out.deployment.spec).not.toHaveProperty("replicas");
+    expect(out.deployment?.spec).not.toHaveProperty("replicas");
     expect(out.scaledObject).toBeUndefined();
     expect(out.hpa?.spec).toEqual({
       scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "demo" },
@@ -400,7 +403,7 @@ describe("replicas, rollout and autoscaling", () => {
     const out = render(ms({ autoscaling: { minReplicas: 1, maxReplicas: 3, target: { inFlightRequests: 8 } } }), kedaConfig);
     expect(out.hpa).toBeUndefined();
     expect(out.pdb).toBeUndefined();
-    expect(out.deployment.spec).not.toHaveProperty("replicas");
+    expect(out.deployment?.spec).not.toHaveProperty("replicas");
     const so = out.scaledObject;
     expect(so?.apiVersion).toBe("keda.sh/v1alpha1");
     expect(so?.spec.scaleTargetRef.name).toBe("demo");
@@ -438,13 +441,13 @@ describe("children", () => {
       expect(c.metadata?.labels?.["modelservice.dev/name"]).toBe("demo");
       expect(c.metadata?.labels?.["app.kubernetes.io/managed-by"]).toBe("modelservice-operator");
     }
-    expect(out.deployment.spec?.selector).toEqual({ matchLabels: { "modelservice.dev/name": "demo" } });
+    expect(out.deployment?.spec?.selector).toEqual({ matchLabels: { "modelservice.dev/name": "demo" } });
     expect(out.service.spec?.selector).toEqual({ "modelservice.dev/name": "demo" });
   });
 
   it("pod metadata adds labels and annotations but cannot replace the selector labels", () => {
     const out = render(ms({ podMetadata: { labels: { team: "search" }, annotations: { "prometheus.io/scrape": "true" } } }), defaultOperatorConfig);
-    const meta = out.deployment.spec?.template.metadata;
+    const meta = out.deployment?.spec?.template.metadata;
     expect(meta?.labels).toMatchObject({ team: "search", "modelservice.dev/name": "demo", "app.kubernetes.io/name": "modelservice" });
     expect(meta?.annotations).toEqual({ "prometheus.io/scrape": "true" });
   });
@@ -520,7 +523,7 @@ describe("children", () => {
 
   it("ReadWriteOncePod cache: one replica, old pod stops first", () => {
     const out = render(ms({ cache: { size: "1Gi", accessMode: "ReadWriteOncePod" } }), defaultOperatorConfig);
-    expect(out.deployment.spec?.strategy?.rollingUpdate).toEqual({ maxSurge: 0, maxUnavailable: 1 });
+    expect(out.deployment?.spec?.strategy?.rollingUpdate).toEqual({ maxSurge: 0, maxUnavailable: 1 });
     expect(problemsOf(() => render(ms({ replicas: 2, cache: { size: "1Gi", accessMode: "ReadWriteOncePod" } }), defaultOperatorConfig))[0]?.path).toBe(
       "spec.cache.accessMode",
     );
@@ -529,7 +532,7 @@ describe("children", () => {
   it("names stay valid for the longest ModelService name", () => {
     const name = `m${"x".repeat(62)}`;
     const out = render(ms({ cache: { size: "1Gi" } }, name), defaultOperatorConfig);
-    expect(out.deployment.metadata?.name).toBe(name);
+    expect(out.deployment?.metadata?.name).toBe(name);
     const pvcName = out.pvc?.metadata?.name ?? "";
     expect(pvcName.length).toBeLessThanOrEqual(63);
     expect(pvcName).toMatch(/^[a-z]([-a-z0-9]*[a-z0-9])?$/);
@@ -553,6 +556,7 @@ describe("children", () => {
       "Certificate",
       "PersistentVolumeClaim",
       "Deployment",
+      "LeaderWorkerSet",
       "Service",
       "HorizontalPodAutoscaler",
       "ScaledObject",
@@ -566,6 +570,7 @@ describe("children", () => {
     // Add-on kinds (KEDA, Gateway API, Envoy Gateway, cert-manager) name their CRD and what to install.
     expect(CHILD_KINDS.filter((k) => k.optional).map((k) => k.kind)).toEqual([
       "Certificate",
+      "LeaderWorkerSet",
       "ScaledObject",
       "SecurityPolicy",
       "BackendTLSPolicy",
@@ -600,8 +605,8 @@ describe("spec generation on the Deployment", () => {
     const m = ms();
     m.metadata.generation = 7;
     const { deployment } = render(m, defaultOperatorConfig);
-    expect(deployment.metadata?.annotations?.["modelservice.dev/generation"]).toBe("7");
-    expect(deployment.spec?.template.metadata?.annotations?.["modelservice.dev/generation"]).toBeUndefined();
+    expect(deployment?.metadata?.annotations?.["modelservice.dev/generation"]).toBe("7");
+    expect(deployment?.spec?.template.metadata?.annotations?.["modelservice.dev/generation"]).toBeUndefined();
   });
 });
 

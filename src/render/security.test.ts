@@ -15,7 +15,7 @@ const withAccess = (access: Partial<OperatorConfig["access"]>): OperatorConfig =
   ...defaultOperatorConfig,
   access: { ...defaultOperatorConfig.access, ...access },
 });
-const engineOf = (d: V1Deployment): V1Container => d.spec?.template.spec?.containers[0] as V1Container;
+const engineOf = (d: V1Deployment | undefined): V1Container => d?.spec?.template.spec?.containers[0] as V1Container;
 const ingressOf = (spec: Partial<ModelServiceSpec>, config = defaultOperatorConfig) => render(ms(spec), config).networkPolicy?.spec.ingress;
 
 const OWN_PODS = { from: [{ podSelector: { matchLabels: { "modelservice.dev/name": "demo" } } }] };
@@ -133,7 +133,7 @@ describe("TLS", () => {
     const c = engineOf(out.deployment);
     expect(c.args?.slice(-4)).toEqual(["--ssl-keyfile", "/etc/modelservice/tls/tls.key", "--ssl-certfile", "/etc/modelservice/tls/tls.crt"]);
     expect(c.volumeMounts).toContainEqual({ name: "tls", mountPath: "/etc/modelservice/tls", readOnly: true });
-    expect(out.deployment.spec?.template.spec?.volumes).toContainEqual({ name: "tls", secret: { secretName: "demo-tls", defaultMode: 0o444 } });
+    expect(out.deployment?.spec?.template.spec?.volumes).toContainEqual({ name: "tls", secret: { secretName: "demo-tls", defaultMode: 0o444 } });
     for (const probe of [c.startupProbe, c.readinessProbe, c.livenessProbe]) expect(probe?.httpGet).toEqual({ path: "/health", port: "http", scheme: "HTTPS" });
     expect(out.service.spec?.ports?.[0]?.appProtocol).toBe("https");
     expect(serviceUrl(ms({ tls }), defaultOperatorConfig)).toBe("https://demo.ml.svc.cluster.local:80");

@@ -7,6 +7,9 @@ import type { RenderContext } from "./context.ts";
 import { childMeta } from "./meta.ts";
 import { HTTP_PORT_NAME, podTemplate } from "./pod.ts";
 
+/** On every pod of a LeaderWorkerSet group: its index in the group; the leader is "0". */
+export const LWS_WORKER_INDEX_LABEL = "leaderworkerset.sigs.k8s.io/worker-index";
+
 /** Extra time the Deployment's progress deadline allows beyond the startup budget (scheduling, image pull). */
 export const PROGRESS_DEADLINE_MARGIN_SECONDS = 120;
 const REVISION_HISTORY_LIMIT = 3;
@@ -53,7 +56,8 @@ export function service(rc: RenderContext): V1Service {
     metadata: childMeta(rc, rc.names.service),
     spec: {
       type: rc.spec.service?.type ?? rc.config.defaults.serviceType,
-      selector: selectorLabels(rc.name),
+      // A group's workers serve no API (SGLang's answer health checks only): only its leader gets traffic.
+      selector: rc.podsPerReplica > 1 ? { ...selectorLabels(rc.name), [LWS_WORKER_INDEX_LABEL]: "0" } : selectorLabels(rc.name),
       ports: [
         {
           name: HTTP_PORT_NAME,

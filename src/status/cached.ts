@@ -1,10 +1,13 @@
-// What the operator keeps of pods and ReplicaSets in its caches, and which of them status counts.
+// What the operator keeps of pods, ReplicaSets and StatefulSets in its caches, and which of them status counts.
 //
 // Anyone who may create pods can give them our name label; a label selector alone would let them
 // fill the operator's memory. So the caches keep only objects a controller created the way ours
-// are created (a pod controlled by a ReplicaSet, a ReplicaSet controlled by a Deployment), trimmed
-// to the fields status reads; and status counts only the ReplicaSets controlled by the
-// ModelService's own Deployment (by uid) and the pods controlled by those ReplicaSets (by uid).
+// are created (a pod controlled by a ReplicaSet or a StatefulSet, a ReplicaSet controlled by a
+// Deployment, a StatefulSet controlled by a LeaderWorkerSet or a leader pod), trimmed to the fields
+// status reads; and status counts only what hangs off the ModelService's own workload by uid:
+//   Deployment → ReplicaSets → pods, or
+//   LeaderWorkerSet → leader StatefulSet → leader pods → one worker StatefulSet each → worker pods
+// (the LeaderWorkerSet controller makes each group's worker StatefulSet a child of its leader pod).
 import type {
   KubernetesObject,
   V1ContainerState,
@@ -15,11 +18,17 @@ import type {
   V1Pod,
   V1PodCondition,
   V1ReplicaSet,
+  V1StatefulSet,
 } from "@kubernetes/client-node";
 import { NAME_LABEL } from "../model/labels.ts";
 
 const REVISION_ANNOTATION = "deployment.kubernetes.io/revision";
 const TEMPLATE_HASH_LABEL = "pod-template-hash";
+const LWS_API_VERSION = "leaderworkerset.x-k8s.io/v1";
+/** The LeaderWorkerSet labels status reads: which group a pod is in, and its index in it (the leader is 0). */
+export const LWS_NAME_LABEL = "leaderworkerset.sigs.k8s.io/name";
+export const LWS_GROUP_INDEX_LABEL = "leaderworkerset.sigs.k8s.io/group-index";
+export const LWS_WORKER_INDEX_LABEL = "leaderworkerset.sigs.k8s.io/worker-index";
 
 export const controllerRef = (obj: KubernetesObject | undefined): V1OwnerReference | undefined =>
   obj?.metadata?.ownerReferences?.find((r) => r.controller === true);
@@ -81,7 +90,7 @@ function containerStatus(cs: V1ContainerStatus): V1ContainerStatus {
  * with the fields status reads (src/status/pods.ts, compute.ts).
  */
 export function trimPod(obj: KubernetesObject): V1Pod | undefined {
-  const ref = isControlledBy(obj, "apps/v1", "ReplicaSet");
+  const ref = isControlledBy(obj, "apps/v1", "ReplicaSet") ?? isControlledBy(obj, "apps/v1", "StatefulSet");
   if (!ref) return undefined;
   const pod = obj as V1Pod;
   const s = pod.status;
@@ -95,7 +104,7 @@ export function trimPod(obj: KubernetesObject): V1Pod | undefined {
   return {
     apiVersion: pod.apiVersion ?? "v1",
     kind: pod.kind ?? "Pod",
-    metadata: meta(pod.metadata, ref, { labels: [NAME_LABEL, TEMPLATE_HASH_LABEL], annotations: [] }),
+    metadata: meta(pod.metadata, ref, { labels: [NAME_LABEL, TEMPLATE_HASH_LABEL, LWS_GROUP_INDEX_LABEL, LWS_WORKER_INDEX_LABEL], annotations: [] }),
     // spec.containers is required by the type, not read by status.
     spec: (pod.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}) as V1Pod["spec"],
     status,
@@ -133,4 +142,42 @@ export function ownedByDeployment(dep: V1Deployment | undefined, rss: V1ReplicaS
   });
   const rsUids = new Set(replicaSets.map((rs) => rs.metadata?.uid).filter((u): u is string => !!u));
   return { replicaSets, pods: pods.filter((p) => rsUids.has(isControlledBy(p, "apps/v1", "ReplicaSet")?.uid ?? "")) };
+}
+
+/**
+ * A StatefulSet as the operator caches it: only those a LeaderWorkerSet controls (its leaders) or a
+ * pod controls (a group's workers), with their owner and name only.
+ */
+export function trimStatefulSet(obj: KubernetesObject): V1StatefulSet | undefined {
+  const ref = isControlledBy(obj, LWS_API_VERSION, "LeaderWorkerSet") ?? isControlledBy(obj, "v1", "Pod");
+  if (!ref) return undefined;
+  const sts = obj as V1StatefulSet;
+  return {
+    apiVersion: sts.apiVersion ?? "apps/v1",
+    kind: sts.kind ?? "StatefulSet",
+    metadata: meta(sts.metadata, ref, { labels: [LWS_NAME_LABEL], annotations: [] }),
+  } as V1StatefulSet;
+}
+
+/**
+ * The pods of a LeaderWorkerSet, by group (group index → pods, leader first), following the
+ * controller references by uid from the LeaderWorkerSet down; anything else is ignored.
+ */
+export function ownedByLeaderWorkerSet(lws: KubernetesObject | undefined, statefulSets: V1StatefulSet[], pods: V1Pod[]): Map<number, V1Pod[]> {
+  const groups = new Map<number, V1Pod[]>();
+  const lwsUid = lws?.metadata?.uid;
+  if (!lwsUid) return groups;
+  const controlledBy = (uids: Set<string>, apiVersion: string, kind: string) => (o: KubernetesObject) =>
+    uids.has(isControlledBy(o, apiVersion, kind)?.uid ?? "");
+  const uids = (objs: KubernetesObject[]) => new Set(objs.map((o) => o.metadata?.uid).filter((u): u is string => !!u));
+  const leaderSets = statefulSets.filter(controlledBy(new Set([lwsUid]), LWS_API_VERSION, "LeaderWorkerSet"));
+  const leaders = pods.filter(controlledBy(uids(leaderSets), "apps/v1", "StatefulSet"));
+  const workerSets = statefulSets.filter(controlledBy(uids(leaders), "v1", "Pod"));
+  const workers = pods.filter(controlledBy(uids(workerSets), "apps/v1", "StatefulSet"));
+  for (const pod of [...leaders, ...workers]) {
+    const index = Number(pod.metadata?.labels?.[LWS_GROUP_INDEX_LABEL]);
+    if (!Number.isInteger(index)) continue;
+    groups.set(index, [...(groups.get(index) ?? []), pod]);
+  }
+  return groups;
 }

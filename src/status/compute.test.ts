@@ -1,3 +1,4 @@
+import type { V1ContainerStatus } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { havingStatus, withAutoscaling, withGeneration, withSpec } from "../../test/support/model-service.ts";
 import {
@@ -576,6 +577,24 @@ describe("computeStatus: probes and restarts", () => {
     expect(readyMessage(status)).toContain("init container model-download");
     expect(readyMessage(status)).toContain("AccessDenied");
     expect(status.lastFailure).toMatchObject({ reason: "CrashLoop", container: "model-download", exitCode: 1 });
+  });
+
+  it("a LoRA adapter being fetched counts as downloading, and its failure names its init container", () => {
+    const shape = downloadingShape(60);
+    const fetching = { ...(shape.initContainerStatuses?.[0] as V1ContainerStatus), name: "adapter-download-hf" };
+    shape.initContainerStatuses = [fetching];
+    const loading = computeStatus(observed({ deployment: deployment({ replicas: 1 }), pods: [pod("a", shape)] }));
+    expect(readyMessage(loading.status)).toContain("downloading the weights");
+    shape.initContainerStatuses = [
+      {
+        ...fetching,
+        restartCount: 3,
+        state: { waiting: { reason: "CrashLoopBackOff" } },
+        lastState: { terminated: terminated(1, "Error", 20, "401 Unauthorized") },
+      },
+    ];
+    const { status } = computeStatus(observed({ deployment: deployment({ replicas: 1 }), pods: [pod("a", shape)] }));
+    expect(readyMessage(status)).toContain("init container adapter-download-hf");
   });
 });
 

@@ -36,17 +36,22 @@
 // other states are ignored, because they describe a spec that is being replaced. Pods being
 // deleted and finished pods (evicted, completed) are ignored.
 //
+// With spec.multiNode a replica is a LeaderWorkerSet group (groups.ts): the LeaderWorkerSet is read
+// as the Deployment, each group is one diagnosis (its most telling pod's), and groups are not split
+// by revision (the LeaderWorkerSet replaces each in place).
+//
 // requeueAfterMs: while a replica is Loading, the time until the earliest startup budget runs out
 // plus a second, so StartupTimeout is reported on time, capped at one minute so the elapsed time in
 // the message (minute resolution) stays true. In every other state the watches on the Deployment,
 // ReplicaSets and pods wake the controller, so no requeue is asked for.
-import type { CoreV1Event, V1Deployment, V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
+import type { CoreV1Event, V1Deployment, V1Pod, V1ReplicaSet, V1StatefulSet } from "@kubernetes/client-node";
 import type { Condition, Failure, ModelService, ModelServiceStatus } from "../api/types.ts";
 import type { OperatorConfig } from "../config/operator-config.ts";
 import { resolve } from "../model/resolved.ts";
-import { ownedByDeployment } from "./cached.ts";
+import { ownedByDeployment, ownedByLeaderWorkerSet } from "./cached.ts";
 import type { Exposure } from "./exposure.ts";
 import { formatDuration, rfc3339, truncate } from "./format.ts";
+import { asDeployment, groupDiagnosis, type LeaderWorkerSetView, sortGroup } from "./groups.ts";
 import { containerLabel, diagnosePod, type FailureCandidate, failureCandidates, isLivePod, isPodReady, type PodContext, type PodDiagnosis } from "./pods.ts";
 import { REASONS } from "./reasons.ts";
 import { type ClassProblem, type Cond, verdict } from "./verdict.ts";
@@ -62,6 +67,12 @@ export interface ObservedState {
   replicaSets: V1ReplicaSet[];
   /** Candidates, same namespace; only those controlled by one of those ReplicaSets (by uid) count. */
   pods: V1Pod[];
+  /**
+   * With spec.multiNode: the LeaderWorkerSet (undefined: not created yet) and the StatefulSets
+   * that may be its own; a replica is then a group of pods. The Deployment fields are unused.
+   */
+  leaderWorkerSet?: LeaderWorkerSetView;
+  statefulSets?: V1StatefulSet[];
   /** Optional extra signal (probe kills, cluster autoscaler scale-ups); may be empty. */
   events?: CoreV1Event[];
   /** Render refused the spec. */
@@ -166,15 +177,18 @@ export function computeStatus(o: ObservedState): StatusResult {
   const r = resolve(o.ms, o.config);
   const generation = o.ms.metadata.generation;
   const prev = o.ms.status;
-  const dep = o.deployment;
+  const grouped = r.podsPerReplica > 1;
+  const dep = grouped ? (o.leaderWorkerSet ? asDeployment(o.leaderWorkerSet) : undefined) : o.deployment;
   // The Deployment's own count once it exists (an autoscaler may have changed it); before that, what render asks for.
   const desired = dep ? (dep.spec?.replicas ?? 1) : r.desiredReplicas;
   const budgetMs = r.startupBudgetSeconds * 1000;
 
   const byName = (a: V1Pod, b: V1Pod) => (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? "");
-  const owned = ownedByDeployment(dep, o.replicaSets, o.pods);
+  // Groups are not split by revision: each is replaced whole, in place, during a rollout.
+  const groups = grouped ? [...ownedByLeaderWorkerSet(o.leaderWorkerSet, o.statefulSets ?? [], o.pods).entries()].sort(([a], [b]) => a - b) : [];
+  const owned = grouped ? { replicaSets: [], pods: groups.flatMap(([, pods]) => pods) } : ownedByDeployment(dep, o.replicaSets, o.pods);
   const live = owned.pods.filter(isLivePod).sort(byName);
-  const { newRs, current, old } = splitByRevision(dep, owned.replicaSets, live);
+  const { newRs, current, old } = grouped ? { newRs: undefined, current: live, old: [] as V1Pod[] } : splitByRevision(dep, owned.replicaSets, live);
   const events = o.events ?? [];
   const podCtx = (pod: V1Pod): PodContext => ({
     now,
@@ -185,11 +199,26 @@ export function computeStatus(o: ObservedState): StatusResult {
     ...(spec.model.credentialsSecret ? { credentialsSecret: spec.model.credentialsSecret } : {}),
     events: events.filter((e) => e.involvedObject?.kind === "Pod" && e.involvedObject.name === pod.metadata?.name),
   });
-  const diags = current.map((p) => diagnosePod(p, podCtx(p)));
+  const podDiags = current.map((p) => diagnosePod(p, podCtx(p)));
+  const diags = grouped
+    ? groups.flatMap(([, pods]) => {
+        const alive = sortGroup(pods.filter(isLivePod));
+        return alive.length
+          ? [
+              groupDiagnosis(
+                alive,
+                alive.map((p) => podDiags[current.indexOf(p)] as PodDiagnosis),
+                r.podsPerReplica,
+              ),
+            ]
+          : [];
+      })
+    : podDiags;
   const currentReady = diags.filter((d) => d.bucket === "ready").length;
   const oldReady = old.filter(isPodReady).length;
 
   const v = verdict({
+    ...(grouped ? { workloadKind: "LeaderWorkerSet" as const } : {}),
     spec,
     resolved: r,
     generation,
@@ -211,7 +240,7 @@ export function computeStatus(o: ObservedState): StatusResult {
   const describe = (d: PodDiagnosis) => describeFailure(d, budgetMs);
   const candidates = live.flatMap((p) => {
     const i = current.indexOf(p);
-    return failureCandidates(p, i >= 0 ? diags[i] : undefined, podCtx(p), describe);
+    return failureCandidates(p, i >= 0 ? podDiags[i] : undefined, podCtx(p), describe);
   });
   const lastFailure = pickLastFailure(candidates, prev?.lastFailure, now);
 
@@ -237,6 +266,8 @@ export function computeStatus(o: ObservedState): StatusResult {
       ...(o.exposure ? [condition("Exposed", o.exposure.condition, prev, generation, now)] : []),
     ],
     ...(lastFailure ? { lastFailure } : {}),
+    // Adapters are loaded at start, so a ready replica of the current spec serves every one of them.
+    ...(spec.adapters?.length && currentReady > 0 ? { adapters: spec.adapters.map((ad) => ad.name) } : {}),
   };
 
   // Wake up when the first loading replica's budget runs out (and each minute to refresh the elapsed time).

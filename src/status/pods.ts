@@ -1,17 +1,16 @@
 // What one replica (pod) is doing and, when it is stuck, why — read from the pod's conditions and
 // container states, with Events as an extra hint (probe kills, cluster autoscaler scale-ups).
 import type { CoreV1Event, V1ContainerStateTerminated, V1ContainerStatus, V1Pod, V1PodCondition } from "@kubernetes/client-node";
-import { DOWNLOAD_CONTAINER, ENGINE_CONTAINER } from "../model/resolved.ts";
+import { ADAPTER_DOWNLOAD_CONTAINER, DOWNLOAD_CONTAINER, ENGINE_CONTAINER } from "../model/resolved.ts";
 import { lastLine, quote, toMs } from "./format.ts";
 import { REASONS, type Reason } from "./reasons.ts";
 
+/** The init containers that download weights or adapters. */
+const isDownload = (container: string): boolean => container === DOWNLOAD_CONTAINER || container.startsWith(`${ADAPTER_DOWNLOAD_CONTAINER}-`);
+
 /** How a message names a container: "container engine", "init container model-download", "container <name>". */
 export const containerLabel = (container: string | undefined): string =>
-  !container || container === ENGINE_CONTAINER
-    ? "container engine"
-    : container === DOWNLOAD_CONTAINER
-      ? "init container model-download"
-      : `container ${container}`;
+  !container || container === ENGINE_CONTAINER ? "container engine" : isDownload(container) ? `init container ${container}` : `container ${container}`;
 
 /**
  * A crash loop (or repeated OOM kill) counts as Stalled from this many restarts on. Earlier
@@ -268,7 +267,7 @@ export function diagnosePod(pod: V1Pod, ctx: PodContext): PodDiagnosis {
     if (waiting) return d(waiting);
     if (ic.state?.terminated) return d(crashed(ic.state.terminated, ic.name, ic.restartCount ?? 0, ctx));
     const since = toMs(ic.state?.running?.startedAt) ?? podStart;
-    const stage: Stage = ic.name === DOWNLOAD_CONTAINER && ic.state?.running ? "download" : "start";
+    const stage: Stage = isDownload(ic.name) && ic.state?.running ? "download" : "start";
     return d({ bucket: "loading", reason: REASONS.Loading, stalled: false, stage, since, container: ic.name });
   }
 

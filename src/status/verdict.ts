@@ -50,6 +50,8 @@ export interface VerdictInput {
   applyError?: string;
   /** applyError is a transient failure that persisted (see reconcile.ts): still retried, so not Stalled. */
   applyRetrying?: boolean;
+  /** What runs the replicas (default Deployment); with LeaderWorkerSet `deployment` is its view and a replica is a group of pods. */
+  workloadKind?: "Deployment" | "LeaderWorkerSet";
 }
 
 type WithDeployment = VerdictInput & { deployment: V1Deployment };
@@ -80,7 +82,7 @@ const serving = (x: VerdictInput): number => x.currentReady + x.oldReady;
 
 /** "; the existing Deployment keeps serving N replicas[ of the previous spec]" while the model still serves. */
 const keepsServing = (x: VerdictInput, what = ""): string =>
-  x.deployment && serving(x) > 0 ? `; the existing Deployment keeps serving ${replicas(serving(x))}${what}` : "";
+  x.deployment && serving(x) > 0 ? `; the existing ${x.workloadKind ?? "Deployment"} keeps serving ${replicas(serving(x))}${what}` : "";
 
 /** A problem with the spec or its children that waiting cannot fix: Stalled, and Failed unless replicas still serve. */
 const stalledOn = (x: VerdictInput, reason: Reason, msg: string): Verdict => ({
@@ -143,7 +145,7 @@ export function applyFailed(x: VerdictInput): Verdict | undefined {
 /** No Deployment yet. */
 export function deploymentMissing(x: VerdictInput): Verdict | undefined {
   if (x.deployment) return undefined;
-  const msg = "waiting for the Deployment to be created";
+  const msg = `waiting for the ${x.workloadKind ?? "Deployment"} to be created`;
   return {
     phase: "Pending",
     ready: cond("False", REASONS.Pending, msg),
@@ -161,7 +163,7 @@ export function deploymentBehind(x: WithDeployment): Verdict | undefined {
   const depObserved = depGen === undefined || (dep.status?.observedGeneration ?? 0) >= depGen;
   if (depObserved && !depStale) return undefined;
   const msg = depStale
-    ? `the Deployment has not been updated to generation ${x.generation} yet`
+    ? `the ${x.workloadKind ?? "Deployment"} has not been updated to generation ${x.generation} yet`
     : `waiting for the Deployment controller to observe the new spec${previousServes(x)}`;
   return {
     phase: "Pending",
@@ -196,9 +198,16 @@ function groupParts(reason: Reason, ds: PodDiagnosis[], x: VerdictInput): string
   const scaleUp = ds.some((d) => d.scaleUp) ? "; the cluster autoscaler is adding a node" : "";
   const { spec } = x;
   const budgetMs = x.resolved.startupBudgetSeconds * 1000;
+  // A replica of several pods: name the pod that speaks for it (a worker's crash is not the leader's).
+  const where = (d: PodDiagnosis) => `${containerLabel(d.container)}${x.resolved.podsPerReplica > 1 && d.pod ? ` of pod ${d.pod}` : ""}`;
+  const pods = x.resolved.podsPerReplica;
   switch (reason) {
     case REASONS.InsufficientGPU:
-      return [`${replicas(n)} waiting for GPUs: each asks for ${x.resolved.gpuCount} ${x.resolved.gpuResource}${scheduler}${scaleUp}`];
+      return [
+        pods > 1
+          ? `${replicas(n)} waiting for GPUs: each needs ${pods} pods × ${x.resolved.gpuCount} ${x.resolved.gpuResource}, all on one GPU product${scheduler}${scaleUp}`
+          : `${replicas(n)} waiting for GPUs: each asks for ${x.resolved.gpuCount} ${x.resolved.gpuResource}${scheduler}${scaleUp}`,
+      ];
     case REASONS.NoMatchingNode: {
       const want: string[] = [];
       if (spec.gpu?.products?.length) want.push(`GPU product ${spec.gpu.products.join(" or ")}`);
@@ -226,9 +235,9 @@ function groupParts(reason: Reason, ds: PodDiagnosis[], x: VerdictInput): string
       return parts;
     }
     case REASONS.OOMKilled:
-      return [`${replicas(n)} out of memory (${containerLabel(first.container)}: ${first.detail}); raise spec.resources.limits.memory`];
+      return [`${replicas(n)} out of memory (${where(first)}: ${first.detail}); raise spec.resources.limits.memory`];
     case REASONS.CrashLoop:
-      return [`${replicas(n)} crash-looping (${containerLabel(first.container)}: ${first.detail})`];
+      return [`${replicas(n)} crash-looping (${where(first)}: ${first.detail})`];
     case REASONS.StartupTimeout:
       return [
         `${replicas(n)} not ready within the startup budget of ${formatDuration(budgetMs)}${first.detail ? ` (${first.detail})` : ""}; raise spec.startup.timeoutSeconds if the model needs longer to load`,
@@ -237,7 +246,7 @@ function groupParts(reason: Reason, ds: PodDiagnosis[], x: VerdictInput): string
     case REASONS.CredentialsMissing:
     case REASONS.ContainerConfigError:
     case REASONS.ContainerStartFailed:
-      return [`${replicas(n)} cannot start (${containerLabel(first.container)}: ${first.detail ?? reason})`];
+      return [`${replicas(n)} cannot start (${where(first)}: ${first.detail ?? reason})`];
     default:
       return [`${replicas(n)} ${reason}`];
   }

@@ -233,6 +233,7 @@ image: {digest: "sha256:${"a".repeat(64)}"}
       { apiGroups: ["modelservice.dev"], resources: ["modelservices/finalizers"], verbs: ["update"] },
       { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "list", "watch", "create", "patch", "delete"] },
       { apiGroups: ["apps"], resources: ["replicasets"], verbs: ["get", "list", "watch"] },
+      { apiGroups: ["apps"], resources: ["statefulsets"], verbs: ["get", "list", "watch"] },
       { apiGroups: [""], resources: ["services", "persistentvolumeclaims"], verbs: ["get", "list", "watch", "create", "patch", "delete"] },
       { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
       { apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], verbs: ["get", "list", "watch", "create", "patch", "delete"] },
@@ -245,6 +246,7 @@ image: {digest: "sha256:${"a".repeat(64)}"}
       },
       { apiGroups: ["cert-manager.io"], resources: ["certificates"], verbs: ["get", "list", "watch", "create", "patch", "delete"] },
       { apiGroups: ["gateway.envoyproxy.io"], resources: ["securitypolicies"], verbs: ["get", "list", "watch", "create", "patch", "delete"] },
+      { apiGroups: ["leaderworkerset.x-k8s.io"], resources: ["leaderworkersets"], verbs: ["get", "list", "watch", "create", "patch", "delete"] },
       { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
     ];
     const kedaRule: Rule = { apiGroups: ["keda.sh"], resources: ["scaledobjects"], verbs: ["get", "list", "watch", "create", "patch", "delete"] };

@@ -1,8 +1,9 @@
 // Every example, rendered with the default (Restricted) pod security profile, is admitted in a
-// namespace enforcing the `restricted` Pod Security Standard: each Deployment's pod template is
-// created as a Pod with dryRun=All, so the API server's PodSecurity admission judges it. The
-// Baseline profile is refused there, so this test can tell the two apart. The same under the
-// example ModelServiceClass, whose Restricted profile wins over an operator config saying Baseline.
+// namespace enforcing the `restricted` Pod Security Standard: each pod template (the Deployment's,
+// or a LeaderWorkerSet's leader and worker) is created as a Pod with dryRun=All, so the API
+// server's PodSecurity admission judges it. The Baseline profile is refused there, so this test
+// can tell the two apart. The same under the example ModelServiceClass, whose Restricted profile
+// wins over an operator config saying Baseline.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,7 +14,7 @@ import { modelServiceSchema } from "../../src/api/schema.ts";
 import { PLACEHOLDER_UID } from "../../src/cli/render-command.ts";
 import { defaultOperatorConfig, type OperatorConfig } from "../../src/config/operator-config.ts";
 import { isApiError, resourcePath } from "../../src/kube/client.ts";
-import { render } from "../../src/render/index.ts";
+import { podTemplates, render } from "../../src/render/index.ts";
 import { DEFAULT_POD_SECURITY } from "../../src/render/pod-security.ts";
 import { client, deleteNamespace } from "./kube-helpers.ts";
 
@@ -55,19 +56,23 @@ afterAll(async () => {
   if (createdPriorityClass) await c.request("DELETE", "/apis/scheduling.k8s.io/v1/priorityclasses/gpu-tenant").catch(() => {});
 });
 
-/** The API server's refusal of the example's pod, or "" when admitted. */
+/** The API server's refusals of the example's pods, joined, or "" when every one is admitted. */
 async function admitPod(file: string, config: OperatorConfig, cls?: ModelServiceClass): Promise<string> {
   const raw = parse(readFileSync(join(examplesDir, file), "utf8"));
   raw.metadata = { ...raw.metadata, namespace, uid: PLACEHOLDER_UID };
-  const template = render(modelServiceSchema.parse(raw), config, cls).deployment.spec?.template;
-  const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: `${raw.metadata.name}-pod`, labels: template?.metadata?.labels }, spec: template?.spec };
-  try {
-    await c.request("POST", resourcePath({ apiVersion: "v1", plural: "pods", namespace }), { body: pod, query: { dryRun: "All" } });
-    return "";
-  } catch (e) {
-    if (!isApiError(e, 403) && !isApiError(e, 422)) throw e;
-    return String((e.body as { message?: string } | undefined)?.message ?? e.message);
+  const templates = podTemplates(render(modelServiceSchema.parse(raw), config, cls));
+  expect(templates.length).toBeGreaterThan(0);
+  const refusals: string[] = [];
+  for (const [i, template] of templates.entries()) {
+    const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: `${raw.metadata.name}-pod-${i}`, labels: template.metadata?.labels }, spec: template.spec };
+    try {
+      await c.request("POST", resourcePath({ apiVersion: "v1", plural: "pods", namespace }), { body: pod, query: { dryRun: "All" } });
+    } catch (e) {
+      if (!isApiError(e, 403) && !isApiError(e, 422)) throw e;
+      refusals.push(String((e.body as { message?: string } | undefined)?.message ?? e.message));
+    }
   }
+  return refusals.join("; ");
 }
 
 describe("a namespace enforcing the restricted Pod Security Standard", () => {

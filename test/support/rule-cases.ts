@@ -945,4 +945,106 @@ const SHAPE_CASES: RuleCase[] = [
 /** spec.access, spec.expose and spec.tls. */
 const SECURITY_CASES: RuleCase[] = SECURITY_SPEC_CASES.map(({ spec, ...c }) => ({ ...c, patch: { spec } }));
 
-export const RULE_CASES: RuleCase[] = [...GENERAL_CASES, ...SHAPE_CASES, ...SECURITY_CASES];
+/** spec.multiNode, spec.parallelism, spec.adapters. */
+const TWO_BY_8 = { gpu: { count: 8 }, multiNode: { nodes: 2 } };
+const ADAPTER = { name: "sql", uri: "hf://org/sql-lora" };
+const MULTINODE_CASES: RuleCase[] = [
+  { name: "two nodes of 8 GPUs on vLLM", patch: spec(TWO_BY_8), expect: "valid" },
+  { name: "two nodes on SGLang", patch: spec({ ...TWO_BY_8, engine: { type: "SGLang" } }), expect: "valid" },
+  { name: "two nodes sharing a rack", patch: spec({ ...TWO_BY_8, multiNode: { nodes: 2, topologyKey: "example.com/rack" } }), expect: "valid" },
+  {
+    name: "two nodes on TGI",
+    patch: spec({ ...TWO_BY_8, engine: { type: "TGI" } }),
+    expect: invalid("spec.multiNode", "multiNode needs engine.type vLLM or SGLang"),
+  },
+  {
+    name: "two nodes without GPUs",
+    patch: spec({ gpu: { count: 0 }, multiNode: { nodes: 2 } }),
+    expect: invalid("spec.multiNode", "multiNode needs gpu.count > 0"),
+  },
+  {
+    name: "one node in multiNode",
+    patch: spec({ ...TWO_BY_8, multiNode: { nodes: 1 } }),
+    expect: invalid("spec.multiNode.nodes", "must be at least 2"),
+    serverMessage: "spec.multiNode.nodes in body should be greater than or equal to 2",
+  },
+  {
+    name: "a topology key that is not a label key",
+    patch: spec({ ...TWO_BY_8, multiNode: { nodes: 2, topologyKey: "rack/a/b" } }),
+    expect: invalid("spec.multiNode.topologyKey", "must be a node label key"),
+    serverMessage: "spec.multiNode.topologyKey: Invalid value",
+  },
+  { name: "two nodes with two fixed replicas", patch: spec({ ...TWO_BY_8, replicas: 2 }), expect: "valid" },
+  {
+    name: "two nodes autoscaled",
+    patch: spec({ ...TWO_BY_8, autoscaling: CPU_TARGET, resources: CPU_REQUEST }),
+    expect: invalid("spec.autoscaling", "multiNode replicas are not autoscaled yet"),
+  },
+  { name: "two nodes sharing a ReadWriteMany cache", patch: spec({ ...TWO_BY_8, cache: { size: "1Ti", accessMode: "ReadWriteMany" } }), expect: "valid" },
+  {
+    name: "two nodes sharing a ReadWriteOnce cache",
+    patch: spec({ ...TWO_BY_8, cache: { size: "1Ti" } }),
+    expect: invalid("spec.cache.accessMode", "set cache.accessMode to ReadWriteMany"),
+  },
+  { name: "tensor 8 × pipeline 2 over two nodes of 8", patch: spec({ ...TWO_BY_8, parallelism: { tensor: 8, pipeline: 2 } }), expect: "valid" },
+  { name: "tensor 16 over two nodes of 8 (SGLang)", patch: spec({ ...TWO_BY_8, engine: { type: "SGLang" }, parallelism: { tensor: 16 } }), expect: "valid" },
+  { name: "pipeline 2 within one node of 4", patch: spec({ gpu: { count: 4 }, parallelism: { tensor: 2, pipeline: 2 } }), expect: "valid" },
+  {
+    name: "tensor 8 × pipeline 1 over two nodes of 8",
+    patch: spec({ ...TWO_BY_8, parallelism: { tensor: 8 } }),
+    expect: invalid("spec.parallelism", "parallelism.tensor × parallelism.pipeline must equal the GPUs of one replica"),
+  },
+  {
+    name: "parallelism on TGI",
+    patch: spec({ gpu: { count: 2 }, engine: { type: "TGI" }, parallelism: { tensor: 2 } }),
+    expect: invalid("spec.parallelism", "parallelism needs engine.type vLLM or SGLang"),
+  },
+  {
+    name: "three adapters on vLLM",
+    patch: spec({ adapters: [ADAPTER, { name: "chat", uri: "pvc://loras/chat" }, { name: "de", uri: "hf://org/de@v2" }] }),
+    expect: "valid",
+  },
+  { name: "an adapter on TGI", patch: spec({ engine: { type: "TGI" }, adapters: [ADAPTER] }), expect: "valid" },
+  {
+    name: "an adapter on Ollama",
+    patch: spec({ engine: { type: "Ollama" }, adapters: [ADAPTER] }),
+    expect: invalid("spec.adapters", "adapters need engine.type vLLM, SGLang or TGI"),
+  },
+  { name: "an s3:// adapter with a cache", patch: spec({ adapters: [{ name: "a", uri: "s3://loras-bucket/a" }], cache: { size: "50Gi" } }), expect: "valid" },
+  {
+    name: "an s3:// adapter without a cache",
+    patch: spec({ adapters: [{ name: "a", uri: "s3://loras-bucket/a" }] }),
+    expect: invalid("spec.cache", "spec.cache is required for s3:// and gs:// adapters"),
+  },
+  { name: "an adapter named apart from the served name", patch: spec({ model: { servedName: "base" }, adapters: [ADAPTER] }), expect: "valid" },
+  {
+    name: "an adapter named like the served name",
+    patch: spec({ model: { servedName: "sql" }, adapters: [ADAPTER] }),
+    expect: invalid("spec.adapters", "adapters[].name must differ from model.servedName"),
+  },
+  {
+    name: "an adapter URI climbing out of its claim",
+    patch: spec({ adapters: [{ name: "a", uri: "pvc://loras/../other" }] }),
+    expect: invalid("spec.adapters[0].uri", "adapters[].uri must not contain '..' path segments"),
+  },
+  {
+    name: "an ollama:// adapter",
+    patch: spec({ adapters: [{ name: "a", uri: "ollama://x" }] }),
+    expect: invalid("spec.adapters[0].uri", "must be hf://ORG/NAME[@REVISION], s3://BUCKET/PATH"),
+    serverMessage: "spec.adapters[0].uri: Invalid value",
+  },
+  {
+    name: "two adapters of one name",
+    patch: spec({ adapters: [ADAPTER, { ...ADAPTER, uri: "hf://org/other" }] }),
+    expect: invalid("spec.adapters[1]", "Duplicate value"),
+    serverMessage: "Duplicate value",
+  },
+  {
+    name: "17 adapters",
+    patch: spec({ adapters: many(17, (i) => ({ name: `a${i}`, uri: `hf://org/a${i}` })) }),
+    expect: invalid("spec.adapters", "must have at most 16 items"),
+    serverMessage: "spec.adapters: Too many: 17: must have at most 16 items",
+  },
+];
+
+export const RULE_CASES: RuleCase[] = [...GENERAL_CASES, ...SHAPE_CASES, ...SECURITY_CASES, ...MULTINODE_CASES];

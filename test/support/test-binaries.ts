@@ -1,4 +1,4 @@
-// Tools only the tests need (cyclonus), built by scripts/build-test-binaries.sh from the Go module
+// Tools only the tests need (cyclonus, the LeaderWorkerSet controller), built by scripts/build-test-binaries.sh from the Go module
 // proxy, each cached under ~/.cache/modelservice-operator/test-tools/<tool>-<version>/ and linked into
 // test-tools/bin. The first build
 // takes minutes; later calls return at once. MSO_TEST_BIN_DIR names a directory that already
@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
-export const TEST_BINARIES = ["cyclonus"] as const;
+export const TEST_BINARIES = ["cyclonus", "lws-manager"] as const;
 export const TEST_BUILD_SCRIPT = fileURLToPath(new URL("../../scripts/build-test-binaries.sh", import.meta.url));
 
 export async function ensureTestBinaries(opts: { onProgress?: (line: string) => void } = {}): Promise<string> {

@@ -89,6 +89,10 @@ Never add Secrets or wildcards here: the operator only references Secrets by nam
 - apiGroups: ["apps"]
   resources: ["replicasets"]
   verbs: ["get", "list", "watch"]
+# The StatefulSets of the LeaderWorkerSets of multi-node ModelServices, for their status.
+- apiGroups: ["apps"]
+  resources: ["statefulsets"]
+  verbs: ["get", "list", "watch"]
 - apiGroups: [""]
   resources: ["services", "persistentvolumeclaims"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
@@ -104,7 +108,7 @@ Never add Secrets or wildcards here: the operator only references Secrets by nam
 - apiGroups: ["networking.k8s.io"]
   resources: ["networkpolicies"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
-# Children from add-ons (Gateway API, cert-manager, Envoy Gateway): watched only while their CRDs
+# Children from add-ons (Gateway API, cert-manager, Envoy Gateway, LeaderWorkerSet): watched only while their CRDs
 # are established; granting them before the add-on is installed is harmless.
 - apiGroups: ["gateway.networking.k8s.io"]
   resources: ["httproutes", "backendtlspolicies"]
@@ -114,6 +118,9 @@ Never add Secrets or wildcards here: the operator only references Secrets by nam
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
 - apiGroups: ["gateway.envoyproxy.io"]
   resources: ["securitypolicies"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
+- apiGroups: ["leaderworkerset.x-k8s.io"]
+  resources: ["leaderworkersets"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
 - apiGroups: [""]
   resources: ["events"]

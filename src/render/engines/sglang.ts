@@ -1,5 +1,9 @@
 import { checkCheckpointEngine, type EngineDef, opt, secretEnv, sslFileArgs } from "./types.ts";
 
+/** Port of torch.distributed's rendezvous on the leader (--dist-init-addr). */
+const DIST_INIT_PORT = 20000;
+const RENDEZVOUS = ["--dist-init-addr", `$(LWS_LEADER_ADDRESS):${DIST_INIT_PORT}`, "--nnodes", "$(LWS_GROUP_SIZE)", "--node-rank", "$(LWS_WORKER_INDEX)"];
+
 // SGLang binds 127.0.0.1 by default and serves metrics only with --enable-metrics.
 export const sglang: EngineDef = {
   type: "SGLang",
@@ -18,8 +22,11 @@ export const sglang: EngineDef = {
     "--port",
     String(ctx.port),
     "--enable-metrics",
-    // --tp-size is the full name of the option the docs abbreviate as --tp.
-    ...(ctx.gpuCount > 1 ? ["--tp-size", String(ctx.gpuCount)] : []),
+    // --tp-size / --pp-size are the full names of the options the docs abbreviate as --tp / --pp.
+    ...(ctx.tensor > 1 ? ["--tp-size", String(ctx.tensor)] : []),
+    ...(ctx.pipeline > 1 ? ["--pp-size", String(ctx.pipeline)] : []),
+    // ServerArgs.lora_paths takes name=path items (nargs *); --max-loras-per-batch defaults to 8.
+    ...(ctx.adapters.length > 0 ? ["--enable-lora", "--lora-paths", ...ctx.adapters.map((a) => `${a.name}=${a.path}`)] : []),
     ...ctx.userArgs,
   ],
   env: () => [],
@@ -28,5 +35,14 @@ export const sglang: EngineDef = {
   apiKey: (ref) => ({ env: [secretEnv("SGLANG_API_KEY", ref)], args: ["--api-key", "$(SGLANG_API_KEY)"] }),
   // ServerArgs.ssl_keyfile / ssl_certfile, passed to uvicorn (sglang/srt/entrypoints/http_server.py); recent releases.
   tls: { args: sslFileArgs },
+  multiNode: {
+    // One tensor-parallel group over every GPU of the replica, as in SGLang's multi-node examples.
+    split: (gpus, nodes) => ({ tensor: gpus * nodes, pipeline: 1 }),
+    // Every pod runs the same server with its rank (LeaderWorkerSet's SGLang example); the kubelet expands
+    // $(LWS_*), which the LeaderWorkerSet controller sets in each pod. Ranks ≥ 1 serve no API, only
+    // a health check on the same port, so the workers keep the probes and the Service selects the leader.
+    leader: (_ctx, args) => ({ args: [...args, ...RENDEZVOUS] }),
+    worker: (_ctx, args) => ({ args: [...args, ...RENDEZVOUS], serves: true }),
+  },
   check: (ctx) => checkCheckpointEngine(ctx, "SGLang", "--model-path"),
 };

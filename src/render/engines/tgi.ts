@@ -16,10 +16,12 @@ export const tgi: EngineDef = {
     "0.0.0.0",
     "--port",
     String(ctx.port),
-    ...(ctx.gpuCount > 1 ? ["--num-shard", String(ctx.gpuCount)] : []),
+    ...(ctx.tensor > 1 ? ["--num-shard", String(ctx.tensor)] : []),
     ...ctx.userArgs,
   ],
-  env: () => [],
+  // LORA_ADAPTERS (the launcher's --lora-adapters, `#[clap(long, env)]`): comma-separated name=/path items
+  // (launcher/src/main.rs; docs/source/conceptual/lora.md).
+  env: (ctx) => (ctx.adapters.length > 0 ? [{ name: "LORA_ADAPTERS", value: ctx.adapters.map((a) => `${a.name}=${a.path}`).join(",") }] : []),
   // The image sets HUGGINGFACE_HUB_CACHE=/data (its documented volume).
   writableDirs: ["/data"],
   // The launcher's --api-key is `#[clap(long, env)]`, so it reads API_KEY (launcher/src/main.rs); the router

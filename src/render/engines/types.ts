@@ -12,7 +12,15 @@ export type EngineContext = {
   revision: string | undefined;
   servedName: string;
   port: number;
+  /** GPUs per pod. */
   gpuCount: number;
+  /** Pods per replica (multiNode.nodes; 1 without it). */
+  nodes: number;
+  /** Tensor- and pipeline-parallel sizes: spec.parallelism, or the engine's split of gpuCount × nodes. */
+  tensor: number;
+  pipeline: number;
+  /** LoRA adapters as the engine finds them: a local directory each. */
+  adapters: readonly { name: string; path: string }[];
   /** Directory of the model store shared with the model-download init container (Ollama), if any. */
   storeDir: string | undefined;
   /** spec.engine.args, appended after the generated ones. */
@@ -49,6 +57,17 @@ export type EngineDef = {
   tls?: { args: (certDir: string) => string[] };
   /** Directories the image writes to besides /tmp and $HOME: emptyDirs under a read-only root filesystem. */
   writableDirs?: readonly string[];
+  /**
+   * How the pods of a multi-node replica (a LeaderWorkerSet group) start; absent: the engine runs a
+   * replica in one pod only (admission refuses multiNode for it). `split` is the default
+   * parallelism of gpus per pod × nodes. The leader serves the API; a worker that `serves` answers
+   * the health path too (so it gets the same probes), otherwise it has none.
+   */
+  multiNode?: {
+    split: (gpusPerPod: number, nodes: number) => { tensor: number; pipeline: number };
+    leader: (ctx: EngineContext, args: string[]) => { command?: string[]; args: string[] };
+    worker: (ctx: EngineContext, args: string[]) => { command?: string[]; args: string[]; serves: boolean };
+  };
   /** Combinations the CRD accepts but this engine cannot serve. */
   check: (ctx: EngineContext) => Problem[];
 };
