@@ -251,6 +251,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     }
   };
 
+  // However this process ends, the operator it started goes with it.
+  const killOnExit = (sig?: unknown) => {
+    op?.proc.kill("SIGKILL");
+    // Nobody else handles the signal (the control plane's handler re-raises it itself): die of it.
+    if (typeof sig === "string" && process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+  };
+  process.once("exit", killOnExit);
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(sig, killOnExit);
   const startOperator = async (): Promise<OperatorProc> => {
     const port = await freePort();
     const p = spawnOperator(proxyKubeconfig, port, operatorLog);
@@ -278,7 +286,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
 
   // --- the checks -------------------------------------------------------------------------------
   const kinds = childKinds(defaultOperatorConfig).filter((k) => !k.optional);
-  type Obj = { metadata: { name: string; uid: string; labels?: Record<string, string>; ownerReferences?: { uid: string; kind: string; controller?: boolean }[] } };
+  type Obj = {
+    metadata: { name: string; uid: string; labels?: Record<string, string>; ownerReferences?: { uid: string; kind: string; controller?: boolean }[] };
+  };
   const listAll = async <T>(path: string): Promise<T[]> => (await client.request<{ items: T[] }>("GET", path)).items;
 
   const inspect = async (): Promise<Counts & { examples: string[] }> => {
@@ -318,7 +328,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     for (const k of kinds) {
       const want = expected.get(k.kind) ?? new Set<string>();
       const seen = new Set<string>();
-      const items = await listAll<Obj>(`${resourcePath({ apiVersion: k.apiVersion, plural: k.plural, namespace: NS })}?labelSelector=${encodeURIComponent("app.kubernetes.io/managed-by=modelservice-operator")}`);
+      const items = await listAll<Obj>(
+        `${resourcePath({ apiVersion: k.apiVersion, plural: k.plural, namespace: NS })}?labelSelector=${encodeURIComponent("app.kubernetes.io/managed-by=modelservice-operator")}`,
+      );
       for (const it of items) {
         const owner = it.metadata.ownerReferences?.find((r) => r.kind === "ModelService" && r.controller);
         const key = `${owner?.uid}/${it.metadata.name}`;
@@ -458,10 +470,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       }
     })();
     const killTimes: number[] = [];
+    const killMoments: string[] = [];
     for (let k = 0; k < o.kills; k++) {
-      // Up (answering), then a random moment: during start-up, its first list, or mid-reconcile.
-      await waitOperatorUp(op, "healthz");
-      await sleep(random() * 3000);
+      // A random moment: during start-up (its first lists), or mid-reconcile once its caches synced.
+      const early = random() < 0.3;
+      await waitOperatorUp(op, early ? "healthz" : "readyz");
+      const delay = random() * (early ? 2000 : 6000);
+      killMoments.push(`${early ? "start-up" : "synced"}+${(delay / 1000).toFixed(1)}s`);
+      await sleep(delay);
       await killOperator();
       killTimes.push(performance.now());
       await sleep(random() * 1000);
@@ -472,7 +488,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const killsEnd = performance.now();
     log(`[chaos ${at()}] ${o.kills} SIGKILLs done; ${desired.size} ModelServices wanted, ${deleted.size} deleted`);
     await waitOperatorUp(op, "readyz");
-    await converge(`sigkill x${o.kills}`, killsEnd, [`${o.kills} kills`], []);
+    await converge(`sigkill x${o.kills}`, killsEnd, [`kills at ${killMoments.join(", ")}`], []);
 
     // --- 2. control-plane faults ---------------------------------------------------------------------
     for (const fault of o.faults) {
@@ -535,7 +551,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         proxy.setRule(undefined);
         faultEnd = performance.now();
         const during = [...refused()].filter(([ua]) => isOperator(ua)).reduce((a, [, n]) => a + n, 0) - beforeCount;
-        notes.push(`${during} operator requests in ${((faultEnd - tFault) / 1000).toFixed(0)} s of ${status}s (${(during / ((faultEnd - tFault) / 1000)).toFixed(1)}/s)`);
+        notes.push(
+          `${during} operator requests in ${((faultEnd - tFault) / 1000).toFixed(0)} s of ${status}s (${(during / ((faultEnd - tFault) / 1000)).toFixed(1)}/s)`,
+        );
       } else if (fault === "stall") {
         const n = proxy.stallAll(isOperator);
         notes.push(`${n} exchanges stalled (the watches notice after their stall timeout, 90 s by default)`);
@@ -568,6 +586,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     if (unexpectedExits.length) log(`[chaos] ${unexpectedExits.join("; ")}`);
     return { seed: o.seed, n: o.n, phases, quietRequestRate, ok };
   } finally {
+    process.off("exit", killOnExit);
+    for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.off(sig, killOnExit);
     await killOperator().catch(() => {});
     await proxy?.close().catch(() => {});
     client.close();

@@ -490,7 +490,12 @@ export const startControlPlane = async (opts: ControlPlaneOptions = {}): Promise
       if (name === "etcd") {
         await waitFor("etcd after a restart", 30_000, async () => (await fetch(`${etcdUrl}/health`, { signal: AbortSignal.timeout(2000) })).ok, [p]);
       } else if (name === "kube-apiserver") {
-        await waitFor("kube-apiserver /readyz after a restart", 90_000, async () => (await apiRequest(server, creds, "GET", "/readyz")).status === 200, running());
+        await waitFor(
+          "kube-apiserver /readyz after a restart",
+          90_000,
+          async () => (await apiRequest(server, creds, "GET", "/readyz")).status === 200,
+          running(),
+        );
       }
     };
     const restart: ControlPlane["restart"] = async (name, o = {}) => {

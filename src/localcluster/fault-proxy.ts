@@ -7,7 +7,7 @@
 // certificate: the audit log then names kubernetes-admin, and clients are told apart by their
 // User-Agent, which is forwarded as is (the operator's carries its leader-election identity).
 import { readFileSync, writeFileSync } from "node:fs";
-import http from "node:http";
+import type http from "node:http";
 import https from "node:https";
 import type { Socket } from "node:net";
 import { join } from "node:path";

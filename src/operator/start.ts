@@ -64,8 +64,7 @@ export async function startOperator(input: StartOptions = {}): Promise<RunningOp
     registry: metrics.registry,
     // Ready while the caches are synced and being kept up to date: a watch that keeps failing (the
     // API server unreachable, say) makes the caches stale, and /readyz says so until it recovers.
-    ready: () =>
-      controller.hasSynced() ? (controller.outage() ?? true) : `caches not synced${((why) => (why ? `: ${why}` : ""))(controller.syncProblem())}`,
+    ready: () => (controller.hasSynced() ? (controller.outage() ?? true) : `caches not synced${((why) => (why ? `: ${why}` : ""))(controller.syncProblem())}`),
     ...(o.metricsAuth === "kubernetes" ? { authorizeMetrics: kubernetesMetricsAuth({ client, logger: logger.child({ component: "metrics-auth" }) }) } : {}),
   });
   metrics.setLeader(() => leading);
