@@ -524,7 +524,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         // (a restart), so resuming from the old resourceVersion can only be answered with 410.
         const before = metricSum(await scrape(), "modelservice_watch_restarts_total", 'reason="gone"');
         proxy.setRule((r) => (isOperator(r.userAgent) ? "hang" : "pass"));
-        proxy.stallAll(isOperator);
+        notes.push(`${proxy.stallAll(isOperator)} exchanges held`);
         await changes(6);
         const rev = await compactEtcd(cp.etcdUrl);
         notes.push(`etcd compacted at revision ${rev}`);
@@ -557,6 +557,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       } else if (fault === "stall") {
         const n = proxy.stallAll(isOperator);
         notes.push(`${n} exchanges stalled (the watches notice after their stall timeout, 90 s by default)`);
+        if (n === 0) problems.push("nothing was stalled: the fault was not produced");
         faultEnd = performance.now();
         await changes(6);
       }

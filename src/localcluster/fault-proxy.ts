@@ -115,7 +115,8 @@ export async function startFaultProxy(opts: { dir: string; server: string }): Pr
       req.pipe(upReq);
     },
   );
-  server.on("connection", (s: Socket) => {
+  // The TLS sockets (what req.socket is), not the TCP ones under them.
+  server.on("secureConnection", (s: Socket) => {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
   });
