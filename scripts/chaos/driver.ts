@@ -42,6 +42,8 @@ export type ChaosOptions = {
   loadSeconds?: number;
   /** Bound on each convergence wait. */
   convergeTimeoutMs?: number;
+  /** How long the operator's request rate is measured at the end (default 10 s). */
+  quietWindowMs?: number;
   log?: (line: string) => void;
 };
 
@@ -565,9 +567,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     }
 
     // --- 3. no hot loop -------------------------------------------------------------------------------
-    await sleep(3000);
+    await sleep(2000);
     const mark = auditMark(cp.auditLogPath);
-    const windowMs = 10_000;
+    const windowMs = o.quietWindowMs ?? 10_000;
     await sleep(windowMs);
     const ids = new Set(
       readAuditEvents(cp.auditLogPath, mark)

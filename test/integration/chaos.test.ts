@@ -1,5 +1,5 @@
 // The chaos drill (scripts/chaos/driver.ts; `npm run chaos` runs the long one) in a short
-// configuration: 30 ModelServices converging while they are changed, deleted and re-created, the
+// configuration: 20 ModelServices converging while they are changed, deleted and re-created, the
 // operator SIGKILLed 3 times at seeded random moments, then the API server restarted. Nothing may be
 // lost: no orphan, duplicate, missing child or lost update, every ModelService Ready for its latest
 // generation, /readyz unready while the API server was down, and the operator quiet afterwards.
