@@ -3,7 +3,7 @@
 // count is zero, every phase converged and the operator went quiet afterwards.
 //
 //   npm run chaos -- [--n 200] [--kills 10] [--seed S] [--faults apiserver-restart,etcd-restart,gone,throttle,errors,stall]
-//                    [--load-seconds 1] [--timeout 300]
+//                    [--load-seconds 1] [--timeout 600]
 import { parseArgs } from "node:util";
 import { FAULTS, type Fault, runChaos } from "./chaos/driver.ts";
 
@@ -19,7 +19,7 @@ const { values } = parseArgs({
     seed: { type: "string" },
     faults: { type: "string", default: FAULTS.join(",") },
     "load-seconds": { type: "string", default: "1" },
-    timeout: { type: "string", default: "300" },
+    timeout: { type: "string", default: "600" },
   },
   strict: true,
 });

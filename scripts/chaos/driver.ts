@@ -293,7 +293,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   };
   const listAll = async <T>(path: string): Promise<T[]> => (await client.request<{ items: T[] }>("GET", path)).items;
 
-  const inspect = async (): Promise<Counts & { examples: string[] }> => {
+  const inspect = async (): Promise<Counts & { examples: string[]; behind: number }> => {
     const examples: string[] = [];
     const note = (s: string) => {
       if (examples.length < 8) examples.push(s);
@@ -301,6 +301,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const mss = await listAll<ModelService>(msPath());
     const byUid = new Map(mss.map((m) => [m.metadata.uid as string, m]));
     const c: Counts = { orphans: 0, duplicates: 0, lostUpdates: 0, missing: 0, notReady: 0 };
+    let behind = 0;
     for (const name of desired.keys()) {
       const ms = mss.find((m) => m.metadata.name === name);
       if (!ms) {
@@ -312,6 +313,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       const name = ms.metadata.name as string;
       if (ms.metadata.deletionTimestamp) continue;
       const ready = ms.status?.conditions?.find((x) => x.type === "Ready");
+      if (ms.status?.observedGeneration !== ms.metadata.generation) behind++;
       if (ms.status?.observedGeneration !== ms.metadata.generation || ready?.status !== "True") {
         c.notReady++;
         note(`${name}: observedGeneration ${ms.status?.observedGeneration}/${ms.metadata.generation}, Ready ${ready?.status} ${ready?.reason ?? ""}`);
@@ -381,12 +383,15 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       }
       owners = new Set(items.map((i) => i.metadata.uid));
     }
-    return { ...c, examples };
+    return { ...c, examples, behind };
   };
 
   const converge = async (phase: string, since: number, notes: string[], problems: string[]): Promise<PhaseResult> => {
-    let last: Counts & { examples: string[] } = { orphans: 0, duplicates: 0, lostUpdates: 0, missing: 0, notReady: 0, examples: [] };
+    let last: Counts & { examples: string[]; behind: number } = { orphans: 0, duplicates: 0, lostUpdates: 0, missing: 0, notReady: 0, examples: [], behind: 0 };
     let converged = false;
+    // The operator's own part (every generation observed, every child there and current) against
+    // the whole (pods Ready, garbage collected), which also waits for the cluster's controllers.
+    let operatorAt: number | undefined;
     let lastNote = performance.now();
     while (performance.now() - since < convergeTimeoutMs) {
       try {
@@ -396,6 +401,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         await sleep(1000);
         continue;
       }
+      if (operatorAt === undefined && last.behind + last.missing + last.lostUpdates + last.duplicates === 0) operatorAt = performance.now();
       if (last.orphans + last.duplicates + last.lostUpdates + last.missing + last.notReady === 0) {
         converged = true;
         break;
@@ -409,6 +415,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       await sleep(1000);
     }
     const recoverySeconds = (performance.now() - since) / 1000;
+    if (operatorAt !== undefined) notes.unshift(`operator caught up after ${((operatorAt - since) / 1000).toFixed(1)} s`);
     if (!converged) problems.push(`did not converge within ${convergeTimeoutMs / 1000} s`);
     problems.push(...unexpectedExits.splice(0));
     const r: PhaseResult = { phase, recoverySeconds, converged, ...last, notes, problems, examples: last.examples };
