@@ -340,6 +340,22 @@ export class Controller {
     return undefined;
   }
 
+  /** Why a synced cache is stale right now (its list/watch keeps failing), with for how long: for /readyz. */
+  outage(now = Date.now()): string | undefined {
+    let worst: { since: number; why: string; what: string } | undefined;
+    for (const c of [
+      { what: PLURAL, i: this.modelServices },
+      { what: "customresourcedefinitions", i: this.crds },
+      ...this.#servedChildren.map((c) => ({ what: c.kind.plural, i: c.informer })),
+      { what: "replicasets", i: this.replicaSets },
+      { what: "pods", i: this.pods },
+    ]) {
+      const o = c.i.outage();
+      if (o && (!worst || o.since < worst.since)) worst = { ...o, what: c.what };
+    }
+    return worst && `watch of ${worst.what} failing for ${((now - worst.since) / 1000).toFixed(1)} s: ${worst.why}`;
+  }
+
   /** Enqueues every ModelService in the cache. */
   resync(): void {
     for (const ms of this.modelServices.list()) if (ms.metadata.name) this.enqueue(keyOf(ms.metadata.namespace, ms.metadata.name));

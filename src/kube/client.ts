@@ -240,8 +240,9 @@ export class KubeClient {
    * client's `timeoutMs`); bound the watch with the server's `timeoutSeconds` and end it with
    * `signal` (the iterator then throws `signal.reason`). A non-2xx answer throws ApiError; a
    * connection cut throws the socket error. Breaking out of the loop closes the connection.
+   * `onOpen` is called once the server accepted the watch (a 2xx answer), before any event.
    */
-  stream(path: string, query: Query, signal: AbortSignal): AsyncIterable<unknown> {
+  stream(path: string, query: Query, signal: AbortSignal, onOpen?: () => void): AsyncIterable<unknown> {
     const q: Query = { ...query };
     if (!("watch" in q)) q.watch = true;
     const url = this.url(path, q);
@@ -257,6 +258,7 @@ export class KubeClient {
             if (status === 401) self.authHeaders = undefined;
             throw toApiError(status, Buffer.concat(chunks).toString("utf8"), `watch ${url.pathname}`);
           }
+          onOpen?.();
           let buf = "";
           res.setEncoding("utf8");
           try {

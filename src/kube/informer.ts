@@ -125,6 +125,22 @@ export class Informer<T extends KubernetesObject> {
   }
   private readonly listErrors = new Map<string | undefined, string>();
 
+  /**
+   * Why the list/watch of a synced scope is failing right now, and since when: set by the first
+   * failure (a refused or cut connection, a stall, a 410), cleared once a list succeeds or the
+   * server accepts a watch again. The cache is stale meanwhile; /readyz says so.
+   */
+  outage(): { since: number; why: string } | undefined {
+    let worst: { since: number; why: string } | undefined;
+    for (const [scope, o] of this.outages) if (this.synced.has(scope) && (!worst || o.since < worst.since)) worst = o;
+    return worst;
+  }
+  private readonly outages = new Map<string | undefined, { since: number; why: string }>();
+  private failing(scope: string | undefined, why: string): void {
+    const o = this.outages.get(scope);
+    this.outages.set(scope, { since: o?.since ?? Date.now(), why: `${scope ? `namespace ${scope}: ` : ""}${why}` });
+  }
+
   list(namespace?: string): T[] {
     if (namespace !== undefined) return [...(this.store.get(namespace)?.values() ?? [])];
     const out: T[] = [];
@@ -258,6 +274,7 @@ export class Informer<T extends KubernetesObject> {
       this.emit("DELETED", old, old);
     }
     const first = !this.synced.has(scope);
+    this.outages.delete(scope);
     if (!first && added + modified + deleted > 0) {
       // Differences found by a relist are events the watch did not deliver (or could not, after a 410).
       this.log.info(
@@ -335,12 +352,14 @@ export class Informer<T extends KubernetesObject> {
             "informer watch stalled, reconnecting",
           );
           restart("stall");
+          this.failing(scope, `watch stalled: nothing received for ${Math.round(this.stallTimeout() / 1000)} s`);
           await sleep(delay, stop);
           continue;
         }
         if (err instanceof Gone || (err instanceof ApiError && err.status === 410)) {
           this.log.info({ namespace: scope, resourceVersion: st.rv }, "informer watch resourceVersion expired (410 Gone), relisting");
           restart("gone");
+          this.failing(scope, "watch resourceVersion expired (410 Gone), relisting");
           st.rv = undefined;
           // A 410 right after a fresh list again and again: back off instead of relisting in a loop.
           if (failures++ > 0) await sleep(this.backoff(failures - 1), stop);
@@ -353,6 +372,7 @@ export class Informer<T extends KubernetesObject> {
         this.log.warn({ namespace: scope, err: errSummary(err), attempt: failures, retryInMs: Math.round(delay) }, "informer list/watch failed, retrying");
         if (!this.synced.has(scope)) this.listErrors.set(scope, listProblem(`${this.opts.plural}.${this.opts.apiVersion}`, scope, err));
         restart("error");
+        this.failing(scope, errorMessage(err).replace(/\s+/g, " ").trim());
         await sleep(delay, stop);
       }
     }
@@ -382,6 +402,7 @@ export class Informer<T extends KubernetesObject> {
         this.path(scope),
         { ...this.baseQuery(), watch: true, resourceVersion: st.rv, allowWatchBookmarks: true, timeoutSeconds },
         ctl.signal,
+        () => this.outages.delete(scope),
       );
       for await (const raw of stream) {
         armStall();

@@ -59,11 +59,22 @@ export type ControlPlane = {
   /** The API server's audit log: JSON lines, one event per write request (see the file comment). */
   auditLogPath: string;
   logDir: string;
-  processes: { name: string; pid: number; logPath: string }[];
+  /** The components now running (a restarted one has a new pid). */
+  readonly processes: { name: string; pid: number; logPath: string }[];
+  /** etcd's client URL (plain HTTP on loopback; its gRPC gateway serves /v3/...). */
+  etcdUrl: string;
   /** Milliseconds from start to ready, binaries excluded. */
   startupMs: number;
+  /**
+   * Stops one component (SIGKILL, or SIGTERM with `graceful`), keeps it down for `downMs`, starts
+   * it again with the same flags and data, and resolves once it is healthy again (etcd: /health;
+   * kube-apiserver: /readyz; the others: started). For fault drills.
+   */
+  restart(name: ComponentName, opts?: { graceful?: boolean; downMs?: number }): Promise<{ downMs: number; readyMs: number }>;
   stop(): Promise<void>;
 };
+
+export type ComponentName = "etcd" | "kube-apiserver" | "kube-controller-manager" | "kube-scheduler" | "kwok";
 
 /** User names of the components, as they appear in the audit log. */
 export const COMPONENT_USERS = {
@@ -341,7 +352,9 @@ export const startControlPlane = async (opts: ControlPlaneOptions = {}): Promise
     process.once("SIGTERM", onSignal);
     process.once("SIGHUP", onSignal);
   }
+  const specs = new Map<string, { binary: string; args: string[] }>();
   const start = (name: string, binary: string, args: string[]) => {
+    specs.set(name, { binary, args });
     const p = spawnManaged(name, bin(binary), args, {
       logPath: join(logDir, `${name}.log`),
       persistent: opts.persistent ?? false,
@@ -349,7 +362,9 @@ export const startControlPlane = async (opts: ControlPlaneOptions = {}): Promise
       // etcd's watchdog also removes the directory if this process dies without stop().
       cleanupOnParentDeath: name === "etcd" && !opts.persistent && !opts.dir ? dir : undefined,
     });
-    processes.push(p);
+    const i = processes.findIndex((q) => q.name === name);
+    if (i >= 0) processes[i] = p;
+    else processes.push(p);
     return p;
   };
 
@@ -470,6 +485,35 @@ export const startControlPlane = async (opts: ControlPlaneOptions = {}): Promise
       "--node-lease-duration-seconds=40",
     ]);
     const all = [etcd, apiserver, controllerManager, scheduler, kwok];
+    const healthy = async (name: string, p: ManagedProcess): Promise<void> => {
+      const running = () => processes.filter((q) => q.name === "etcd" || q.name === name);
+      if (name === "etcd") {
+        await waitFor("etcd after a restart", 30_000, async () => (await fetch(`${etcdUrl}/health`, { signal: AbortSignal.timeout(2000) })).ok, [p]);
+      } else if (name === "kube-apiserver") {
+        await waitFor(
+          "kube-apiserver /readyz after a restart",
+          90_000,
+          async () => (await apiRequest(server, creds, "GET", "/readyz")).status === 200,
+          running(),
+        );
+      }
+    };
+    const restart: ControlPlane["restart"] = async (name, o = {}) => {
+      const old = processes.find((q) => q.name === name);
+      const spec = specs.get(name);
+      if (!old || !spec) throw new Error(`no component named ${name}`);
+      const t0 = performance.now();
+      if (o.graceful) await stopGroups([old.pid]);
+      else {
+        killGroupsNow([old.pid]);
+        await stopGroups([old.pid], 0);
+      }
+      if (o.downMs) await sleep(o.downMs);
+      const t1 = performance.now();
+      const p = start(name, spec.binary, spec.args);
+      await healthy(name, p);
+      return { downMs: Math.round(t1 - t0), readyMs: Math.round(performance.now() - t1) };
+    };
 
     const nodes = fleetNodes(opts.fleet ?? DEFAULT_FLEET);
     await Promise.all(
@@ -508,8 +552,12 @@ export const startControlPlane = async (opts: ControlPlaneOptions = {}): Promise
       dir,
       auditLogPath,
       logDir,
-      processes: processes.map((p) => ({ name: p.name, pid: p.pid, logPath: p.logPath })),
+      get processes() {
+        return processes.map((p) => ({ name: p.name, pid: p.pid, logPath: p.logPath }));
+      },
+      etcdUrl,
       startupMs,
+      restart,
       stop,
     };
   } catch (err) {

@@ -62,7 +62,9 @@ export async function startOperator(input: StartOptions = {}): Promise<RunningOp
     host: o.httpHost,
     port: o.httpPort,
     registry: metrics.registry,
-    ready: () => controller.hasSynced() || `caches not synced${((why) => (why ? `: ${why}` : ""))(controller.syncProblem())}`,
+    // Ready while the caches are synced and being kept up to date: a watch that keeps failing (the
+    // API server unreachable, say) makes the caches stale, and /readyz says so until it recovers.
+    ready: () => (controller.hasSynced() ? (controller.outage() ?? true) : `caches not synced${((why) => (why ? `: ${why}` : ""))(controller.syncProblem())}`),
     ...(o.metricsAuth === "kubernetes" ? { authorizeMetrics: kubernetesMetricsAuth({ client, logger: logger.child({ component: "metrics-auth" }) }) } : {}),
   });
   metrics.setLeader(() => leading);

@@ -1,6 +1,6 @@
 // The operator's HTTP endpoint: /metrics for Prometheus, /healthz (the process answers) and
-// /readyz (caches synced; a follower with warm caches is ready too, so a rolling update of a
-// leader-elected Deployment does not stall).
+// /readyz (caches synced and their watches working; a follower with warm caches is ready too, so a
+// rolling update of a leader-elected Deployment does not stall).
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";

@@ -164,10 +164,10 @@ function fixture(prefix: string, operator?: StartOptions): OperatorFixture {
 }
 
 /** Writes (create/update/patch/delete) recorded in the audit log, by user agent prefix and namespace, after `since`. */
-export function auditWrites(opts: { since: Date; userAgent: string; namespace?: string }): { verb: string; uri: string }[] {
+export function auditWrites(opts: { since: Date; userAgent: string; namespace?: string }): { verb: string; uri: string; at: number }[] {
   const path = auditLogPath();
   if (!path || !existsSync(path)) return [];
-  const out: { verb: string; uri: string }[] = [];
+  const out: { verb: string; uri: string; at: number }[] = [];
   for (const line of readFileSync(path, "utf8").split("\n")) {
     if (!line) continue;
     let ev: { stage?: string; verb?: string; userAgent?: string; requestURI?: string; objectRef?: { namespace?: string }; requestReceivedTimestamp?: string };
@@ -180,8 +180,9 @@ export function auditWrites(opts: { since: Date; userAgent: string; namespace?: 
     if (!["create", "update", "patch", "delete", "deletecollection"].includes(ev.verb ?? "")) continue;
     if (!(ev.userAgent ?? "").startsWith(opts.userAgent)) continue;
     if (opts.namespace && ev.objectRef?.namespace !== opts.namespace) continue;
-    if (Date.parse(ev.requestReceivedTimestamp ?? "") < opts.since.getTime()) continue;
-    out.push({ verb: ev.verb ?? "", uri: ev.requestURI ?? "" });
+    const at = Date.parse(ev.requestReceivedTimestamp ?? "");
+    if (at < opts.since.getTime()) continue;
+    out.push({ verb: ev.verb ?? "", uri: ev.requestURI ?? "", at });
   }
   return out;
 }

@@ -103,6 +103,24 @@ describe("watch recovery (the operator behind a proxy that cuts or stalls its co
     expect(sum(after, "error") - sum(before, "error")).toBeGreaterThanOrEqual(op.controller.children.length + 4);
   });
 
+  it("says on /readyz that its caches are stale while the API server is unreachable, and is ready again after", async () => {
+    const readyz = async () => {
+      const r = await fetch(`http://127.0.0.1:${op.port}/readyz`);
+      return { status: r.status, body: await r.text() };
+    };
+    expect((await readyz()).status).toBe(200);
+    proxy.block(true);
+    proxy.cutAll();
+    const down = await waitFor("/readyz 503", async () => ((r) => (r.status === 503 ? r : undefined))(await readyz()), 20_000, 100);
+    console.log(`[measure] /readyz while unreachable: ${down.body.trim()}`);
+    expect(down.body).toMatch(/^watch of \S+ failing for [0-9.]+ s: .+\n$/);
+    proxy.block(false);
+    const t0 = performance.now();
+    await waitFor("/readyz 200 again", async () => (await readyz()).status === 200, 60_000, 100);
+    console.log(`[measure] /readyz ready again ${((performance.now() - t0) / 1000).toFixed(2)} s after the API server became reachable`);
+    await waitFor("base reconciled after the outage", () => reconciled("base"), 30_000);
+  });
+
   it("recovers from every connection being silently stalled, after the stall timeout", { timeout: STALL_MS + REQUEST_TIMEOUT_S * 1000 + 60_000 }, async () => {
     // Let every watch get going again after the cut.
     await waitFor("all watches open", () => proxy.openConnections() >= op.controller.children.length + 4, 10_000);
