@@ -8,7 +8,7 @@
 //   2. another fresh control plane where the floor (bench/floor.ts) does the same with no operator logic.
 // Headline: our time to all-Ready as a ratio to the floor's. Writes bench/results/<stamp>.{json,md,svg}.
 //
-//   node bench/operator-scale.bench.ts [--n 100,1000] [--workers 4] [--rate 20] [--change-seconds 15]
+//   node bench/operator-scale.bench.ts [--n 100,1000] [--workers 16] [--rate 20] [--change-seconds 15]
 //        [--load-seconds 1] [--timeout 600] [--cpu-prof] [--heap-snapshot] [--out bench/results]
 //
 // Bounded: each phase has a timeout, and a hard deadline (sum of the per-size budgets) kills the
@@ -47,7 +47,7 @@ const SIZES = (stringFlag("n") ?? "100,1000").split(",").map((s) => {
   }
   return n;
 });
-const WORKERS = Math.max(1, Math.round(numberFlag(argv, "workers", 4)));
+const WORKERS = Math.max(1, Math.round(numberFlag(argv, "workers", 16)));
 const RATE = numberFlag(argv, "rate", 20);
 const CHANGE_SECONDS = numberFlag(argv, "change-seconds", 15);
 const LOAD_SECONDS = numberFlag(argv, "load-seconds", 1);
