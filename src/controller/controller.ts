@@ -97,9 +97,17 @@ export class Controller {
       apiVersion: "apps/v1",
       plural: "replicasets",
       labelSelector: NAMED_SELECTOR,
+      indexLabel: NAME_LABEL,
       transform: trimReplicaSet,
     });
-    this.pods = new Informer<V1Pod>({ ...common("pods"), apiVersion: "v1", plural: "pods", labelSelector: NAMED_SELECTOR, transform: trimPod });
+    this.pods = new Informer<V1Pod>({
+      ...common("pods"),
+      apiVersion: "v1",
+      plural: "pods",
+      labelSelector: NAMED_SELECTOR,
+      indexLabel: NAME_LABEL,
+      transform: trimPod,
+    });
 
     this.modelServices.onEvent((_type, obj) => {
       if (obj.metadata?.name) this.enqueue(keyOf(obj.metadata.namespace, obj.metadata.name));
@@ -195,6 +203,7 @@ export class Controller {
       apiVersion: kind.apiVersion,
       plural: kind.plural,
       labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}`,
+      indexLabel: NAME_LABEL,
     });
     informer.onEvent((type, obj, old) => this.#byOwner(type, obj, old));
     const c = { kind, informer };
