@@ -221,7 +221,7 @@ describe("Informer", () => {
       }
     }
     const restarts: string[] = [];
-    const inf = informer({ client: new OldRvClient(c.kc), namespaces: [n], onRestart: (r) => restarts.push(r) });
+    const inf = informer({ client: new OldRvClient(c.access), namespaces: [n], onRestart: (r) => restarts.push(r) });
     const evs = record(inf);
     await inf.start();
     await waitFor("relisted after 410", () => restarts.includes("gone"), 20_000);
@@ -252,7 +252,7 @@ describe("Informer", () => {
       }
     }
     const restarts: string[] = [];
-    const inf = informer({ client: new LossyClient(c.kc), namespaces: [n], relistPeriodMs: 2000, onRestart: (r) => restarts.push(r) });
+    const inf = informer({ client: new LossyClient(c.access), namespaces: [n], relistPeriodMs: 2000, onRestart: (r) => restarts.push(r) });
     const evs = record(inf);
     await inf.start();
     await deleteConfigMap(c, n, "victim");
