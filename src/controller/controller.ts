@@ -17,6 +17,7 @@ import { trimPod, trimReplicaSet } from "../status/cached.ts";
 import { keyOf, MANAGED_BY_LABEL, ownerKey } from "./keys.ts";
 import { isServed, trimCrd, trimGateway } from "./optional-apis.ts";
 import { type ApplyFailedError, type ChildCache, readyReason, reconcile } from "./reconcile.ts";
+import { worthReconciling } from "./relevant.ts";
 
 export type ControllerOptions = {
   client: KubeClient;
@@ -109,14 +110,18 @@ export class Controller {
       transform: trimPod,
     });
 
-    this.modelServices.onEvent((_type, obj) => {
+    // Only events that can change what a reconcile writes (relevant.ts): not our own status writes
+    // coming back, nor status rewrites of children whose status is never read.
+    this.modelServices.onEvent((type, obj, old) => {
+      if (type === "MODIFIED" && !worthReconciling("modelService", obj, old)) return;
       if (obj.metadata?.name) this.enqueue(keyOf(obj.metadata.namespace, obj.metadata.name));
     });
     // Children map to their controlling ModelService only (never by label: KEDA's HPA carries our
     // labels but is the ScaledObject's); ReplicaSets and Pods by the name label.
     const byOwner =
       (byLabel: boolean) =>
-      (_type: string, obj: KubernetesObject, old?: KubernetesObject): void => {
+      (type: string, obj: KubernetesObject, old?: KubernetesObject): void => {
+        if (type === "MODIFIED" && !worthReconciling(byLabel ? "trimmed" : "child", obj, old)) return;
         const key = ownerKey(obj, { byLabel });
         if (key) this.enqueue(key);
         // A label or owner change moves an object between ModelServices: tell the old one too.
