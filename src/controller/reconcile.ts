@@ -290,6 +290,9 @@ async function writeStatus(
   }
   const uid = ms.metadata.uid as string | undefined;
   for (const ev of transitionEvents(prev, status)) {
+    // A new ModelService's first status in Normal progress is news to no one (its Ready Event later
+    // names the phase it came from): one write less per ModelService created. Warnings are kept.
+    if (prev === undefined && ev.type === "Normal") continue;
     ctx.recorder.record(
       { apiVersion: API_VERSION, kind: KIND, namespace, name, uid, resourceVersion: ms.metadata.resourceVersion },
       ev.type,
