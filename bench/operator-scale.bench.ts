@@ -404,8 +404,10 @@ async function runOurs(n: number): Promise<SizeResult["ours"]> {
 
     // Idle CPU: a minute of nothing changing, in CPU seconds per minute.
     const idleStart = procStats(op.pid).cpuSeconds;
+    const idleReconcilesStart = metricSum(await scrape(port), "modelservice_reconcile_total");
     await sleep(30_000);
     const idleCpuPerMin = (procStats(op.pid).cpuSeconds - idleStart) * 2;
+    const idleReconciles = metricSum(await scrape(port), "modelservice_reconcile_total") - idleReconcilesStart;
 
     // Steady spec changes at RATE/s, each to a different ModelService: change → observedGeneration.
     note(`N=${n}: ${RATE} spec changes/s for ${CHANGE_SECONDS} s`);
@@ -452,7 +454,7 @@ async function runOurs(n: number): Promise<SizeResult["ours"]> {
       reconciles,
       queue: { maxDepth, waitP50: waitP50 ?? Number.NaN, waitP99: waitP99 ?? Number.NaN },
       memory: { idleRssKiB: idle.rssKiB, loadedRssKiB: loaded.rssKiB, peakRssKiB: afterChanges.hwmKiB, resyncRssKiB: resyncRss },
-      cpu: { convergeSeconds: loaded.cpuSeconds - idle.cpuSeconds, totalSeconds: cpuSeconds, idlePerMinute: idleCpuPerMin },
+      cpu: { convergeSeconds: loaded.cpuSeconds - idle.cpuSeconds, totalSeconds: cpuSeconds, idlePerMinute: idleCpuPerMin, idleReconciles },
       resync: { reconciles: resyncReconciles, writes: writesIn(resyncRequests), requests: resyncRequests },
       observedGeneration: { rate: RATE, changes, p50: obsGen[0], p99: obsGen[1] },
     };
