@@ -56,6 +56,8 @@ export class Controller {
   #seenReady = new Set<string>();
   /** Per ModelService uid, since when its writes fail transiently (reconcile.ts reports them once they persist). */
   #transientFailures = new Map<string, number>();
+  /** Per ModelService uid, the status last written and the resourceVersion it was written over (reconcile.ts). */
+  #writtenStatus = new Map<string, { over: string | undefined; status: ModelService["status"] & object }>();
   #started = false;
   #crdsSynced = false;
   #reconciles = 0;
@@ -336,6 +338,7 @@ export class Controller {
             metrics,
             seenReady: this.#seenReady,
             transientFailures: this.#transientFailures,
+            writtenStatus: this.#writtenStatus,
             unavailable: this.#unavailable,
             signal,
             ...(this.#opts.nameConflictRequeueMs !== undefined ? { nameConflictRequeueMs: this.#opts.nameConflictRequeueMs } : {}),

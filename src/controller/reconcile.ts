@@ -62,6 +62,12 @@ export type ReconcileContext = {
   nameConflictRequeueMs?: number;
   /** Per ModelService uid: since when (ms) its writes fail transiently; kept across reconciles by the controller. */
   transientFailures?: Map<string, number>;
+  /**
+   * Per ModelService uid, the status this operator last wrote and the resourceVersion it was written
+   * over; kept across reconciles by the controller. Until the watch delivers that write, a reconcile
+   * starts from it rather than from the older cached status (which would cost a redundant write).
+   */
+  writtenStatus?: Map<string, { over: string | undefined; status: ModelServiceStatus }>;
   /** How long a transient failure must persist before the status reports it (default TRANSIENT_REPORT_MS). */
   transientReportMs?: number;
 };
@@ -276,10 +282,20 @@ async function writeStatus(
 ): Promise<"gone" | undefined> {
   const prev = ms.status;
   if (!statusChanged(prev, status)) return undefined;
+  const ref = { apiVersion: API_VERSION, plural: PLURAL, namespace, name };
   try {
     ctx.signal?.throwIfAborted();
-    await patchStatus(ctx.client, { apiVersion: API_VERSION, plural: PLURAL, namespace, name }, statusPatch(prev, status), ctx.signal);
+    const stored = ((await patchStatus(ctx.client, ref, statusPatch(prev, status), ctx.signal)) as ModelService | undefined)?.status;
     ctx.metrics?.writes.inc({ verb: "patch", resource: `${PLURAL}/status` });
+    // A merge patch made against a status older than the server's (another writer, or a cache
+    // behind our own write) can leave fields behind: what the server now holds must be what we
+    // computed, or a second patch, made against what it holds, makes it so.
+    if (stored && statusChanged(stored, status)) {
+      log.debug("status patch was made against an older status; patching again");
+      await patchStatus(ctx.client, ref, statusPatch(stored, status), ctx.signal);
+      ctx.metrics?.writes.inc({ verb: "patch", resource: `${PLURAL}/status` });
+    }
+    if (ms.metadata.uid) ctx.writtenStatus?.set(ms.metadata.uid, { over: ms.metadata.resourceVersion, status });
     log.info({ phase: status.phase, reason: readyReason(status) }, "status updated");
   } catch (e) {
     // 404: deleted meanwhile; 409 cannot happen with a merge patch. Anything else retries.
@@ -307,9 +323,13 @@ async function writeStatus(
 export async function reconcile(ctx: ReconcileContext, key: string): Promise<ReconcileResult> {
   const { namespace, name } = splitKey(key);
   const log = ctx.logger.child({ modelservice: key });
-  const ms = ctx.modelServices.get(namespace, name);
+  const cached = ctx.modelServices.get(namespace, name);
   // Deleted: owner references and the garbage collector remove the children; nothing to do.
-  if (!ms || ms.metadata.deletionTimestamp) return { result: "gone" };
+  if (!cached || cached.metadata.deletionTimestamp) {
+    if (cached?.metadata.uid) ctx.writtenStatus?.delete(cached.metadata.uid);
+    return { result: "gone" };
+  }
+  const ms = withOwnStatus(ctx, cached);
   const uid = ms.metadata.uid as string | undefined;
 
   // 1. Render. An invalid spec touches no child and is not retried until the spec changes.
@@ -397,6 +417,16 @@ export async function reconcile(ctx: ReconcileContext, key: string): Promise<Rec
   }
   if (conflicts.length) return { result: "requeue", requeueAfterMs: ctx.nameConflictRequeueMs ?? NAME_CONFLICT_REQUEUE_MS };
   return requeueAfterMs !== undefined ? { result: "requeue", requeueAfterMs } : { result: "success" };
+}
+
+/** The cached ModelService, with the status this operator wrote over it if the watch has not delivered that write yet. */
+function withOwnStatus(ctx: ReconcileContext, cached: ModelService): ModelService {
+  const uid = cached.metadata.uid;
+  const own = uid ? ctx.writtenStatus?.get(uid) : undefined;
+  if (!own || !uid) return cached;
+  if (own.over === cached.metadata.resourceVersion) return { ...cached, status: own.status };
+  ctx.writtenStatus?.delete(uid); // the cache has moved on: it holds our write, or something newer
+  return cached;
 }
 
 /** When the ModelService's transient failures began (undefined: none now); forgets it once a reconcile succeeds. */

@@ -134,6 +134,18 @@ describe("reconcile", () => {
     expect(t.writes().length).toBe(n);
   });
 
+  it("does not write its status again while the watch has not delivered its own last write", async () => {
+    const t = setup(SPEC);
+    t.ctx.writtenStatus = new Map();
+    const before = t.modelServices.get("ns", "m") as ModelService;
+    await reconcile(t.ctx, "ns/m");
+    const statusWrites = () => t.writes().filter((w) => w.path.endsWith("/status")).length;
+    expect(statusWrites()).toBe(1);
+    t.modelServices.put(before); // the cache still holds the ModelService as it was before that write
+    await reconcile(t.ctx, "ns/m");
+    expect(statusWrites()).toBe(1);
+  });
+
   it("undoes a hand edit, and only that", async () => {
     const t = setup(SPEC);
     await reconcile(t.ctx, "ns/m");
