@@ -8,7 +8,7 @@
 //   2. another fresh control plane where the floor (bench/floor.ts) does the same with no operator logic.
 // Headline: our time to all-Ready as a ratio to the floor's. Writes bench/results/<stamp>.{json,md,svg}.
 //
-//   node bench/operator-scale.bench.ts [--n 100,1000] [--workers 4] [--rate 20] [--change-seconds 15]
+//   node bench/operator-scale.bench.ts [--n 100,1000] [--workers 16] [--rate 20] [--change-seconds 15]
 //        [--load-seconds 1] [--timeout 600] [--cpu-prof] [--heap-snapshot] [--out bench/results]
 //
 // Bounded: each phase has a timeout, and a hard deadline (sum of the per-size budgets) kills the
@@ -47,7 +47,7 @@ const SIZES = (stringFlag("n") ?? "100,1000").split(",").map((s) => {
   }
   return n;
 });
-const WORKERS = Math.max(1, Math.round(numberFlag(argv, "workers", 4)));
+const WORKERS = Math.max(1, Math.round(numberFlag(argv, "workers", 16)));
 const RATE = numberFlag(argv, "rate", 20);
 const CHANGE_SECONDS = numberFlag(argv, "change-seconds", 15);
 const LOAD_SECONDS = numberFlag(argv, "load-seconds", 1);
@@ -404,8 +404,10 @@ async function runOurs(n: number): Promise<SizeResult["ours"]> {
 
     // Idle CPU: a minute of nothing changing, in CPU seconds per minute.
     const idleStart = procStats(op.pid).cpuSeconds;
+    const idleReconcilesStart = metricSum(await scrape(port), "modelservice_reconcile_total");
     await sleep(30_000);
     const idleCpuPerMin = (procStats(op.pid).cpuSeconds - idleStart) * 2;
+    const idleReconciles = metricSum(await scrape(port), "modelservice_reconcile_total") - idleReconcilesStart;
 
     // Steady spec changes at RATE/s, each to a different ModelService: change → observedGeneration.
     note(`N=${n}: ${RATE} spec changes/s for ${CHANGE_SECONDS} s`);
@@ -452,7 +454,7 @@ async function runOurs(n: number): Promise<SizeResult["ours"]> {
       reconciles,
       queue: { maxDepth, waitP50: waitP50 ?? Number.NaN, waitP99: waitP99 ?? Number.NaN },
       memory: { idleRssKiB: idle.rssKiB, loadedRssKiB: loaded.rssKiB, peakRssKiB: afterChanges.hwmKiB, resyncRssKiB: resyncRss },
-      cpu: { convergeSeconds: loaded.cpuSeconds - idle.cpuSeconds, totalSeconds: cpuSeconds, idlePerMinute: idleCpuPerMin },
+      cpu: { convergeSeconds: loaded.cpuSeconds - idle.cpuSeconds, totalSeconds: cpuSeconds, idlePerMinute: idleCpuPerMin, idleReconciles },
       resync: { reconciles: resyncReconciles, writes: writesIn(resyncRequests), requests: resyncRequests },
       observedGeneration: { rate: RATE, changes, p50: obsGen[0], p99: obsGen[1] },
     };

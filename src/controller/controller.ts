@@ -19,6 +19,7 @@ import { ClassIndex } from "./class-index.ts";
 import { keyOf, MANAGED_BY_LABEL, ownerKey } from "./keys.ts";
 import { isServed, trimCrd, trimGateway } from "./optional-apis.ts";
 import { type ApplyFailedError, type ChildCache, readyReason, reconcile } from "./reconcile.ts";
+import { worthReconciling } from "./relevant.ts";
 
 export type ControllerOptions = {
   client: KubeClient;
@@ -59,6 +60,8 @@ export class Controller {
   #seenReady = new Set<string>();
   /** Per ModelService uid, since when its writes fail transiently (reconcile.ts reports them once they persist). */
   #transientFailures = new Map<string, number>();
+  /** Per ModelService uid, the status last written and the resourceVersion it was written over (reconcile.ts). */
+  #writtenStatus = new Map<string, { over: string | undefined; status: ModelService["status"] & object }>();
   #started = false;
   #crdsSynced = false;
   #reconciles = 0;
@@ -101,9 +104,17 @@ export class Controller {
       apiVersion: "apps/v1",
       plural: "replicasets",
       labelSelector: NAMED_SELECTOR,
+      indexLabel: NAME_LABEL,
       transform: trimReplicaSet,
     });
-    this.pods = new Informer<V1Pod>({ ...common("pods"), apiVersion: "v1", plural: "pods", labelSelector: NAMED_SELECTOR, transform: trimPod });
+    this.pods = new Informer<V1Pod>({
+      ...common("pods"),
+      apiVersion: "v1",
+      plural: "pods",
+      labelSelector: NAMED_SELECTOR,
+      indexLabel: NAME_LABEL,
+      transform: trimPod,
+    });
     this.statefulSets = new Informer<V1StatefulSet>({
       ...common("statefulsets"),
       apiVersion: "apps/v1",
@@ -112,15 +123,19 @@ export class Controller {
       transform: trimStatefulSet,
     });
 
-    this.modelServices.onEvent((type, obj) => {
+    // Only events that can change what a reconcile writes (relevant.ts): not our own status writes
+    // coming back, nor status rewrites of children whose status is never read.
+    this.modelServices.onEvent((type, obj, old) => {
       this.#classIndex.update(obj, type === "DELETED");
+      if (type === "MODIFIED" && !worthReconciling("modelService", obj, old)) return;
       if (obj.metadata?.name) this.enqueue(keyOf(obj.metadata.namespace, obj.metadata.name));
     });
     // Children map to their controlling ModelService only (never by label: KEDA's HPA carries our
     // labels but is the ScaledObject's); ReplicaSets and Pods by the name label.
     const byOwner =
       (byLabel: boolean) =>
-      (_type: string, obj: KubernetesObject, old?: KubernetesObject): void => {
+      (type: string, obj: KubernetesObject, old?: KubernetesObject): void => {
+        if (type === "MODIFIED" && !worthReconciling(byLabel ? "trimmed" : "child", obj, old)) return;
         const key = ownerKey(obj, { byLabel });
         if (key) this.enqueue(key);
         // A label or owner change moves an object between ModelServices: tell the old one too.
@@ -260,6 +275,7 @@ export class Controller {
       apiVersion: kind.apiVersion,
       plural: kind.plural,
       labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}`,
+      indexLabel: NAME_LABEL,
     });
     informer.onEvent((type, obj, old) => this.#byOwner(type, obj, old));
     const c = { kind, informer };
@@ -407,6 +423,7 @@ export class Controller {
             metrics,
             seenReady: this.#seenReady,
             transientFailures: this.#transientFailures,
+            writtenStatus: this.#writtenStatus,
             unavailable: this.#unavailable,
             signal,
             ...(this.#opts.nameConflictRequeueMs !== undefined ? { nameConflictRequeueMs: this.#opts.nameConflictRequeueMs } : {}),

@@ -196,8 +196,22 @@ describe("plan: pruning", () => {
     });
   });
 
-  it("keeps the order of the desired children for writes and skips", () => {
-    const f = found([d, { kind: DEPLOY, object: undefined }], [s, { kind: SVC, object: undefined }]);
-    expect(names(plan([d, s], { found: f, labelled: [] }, OWNER)).applies).toEqual(["create Deployment", "create Service"]);
+  it("writes in the order of the desired children, but what runs or scales pods after everything else", () => {
+    // A create-only apply that finds a name taken stops the writes after it: a Service conflict must
+    // be known before the Deployment starts GPU pods, and a Deployment conflict before the HPA targets it.
+    const pvc = want(PVC, {}, "m-cache");
+    const h = want(HPA, { minReplicas: 1 });
+    const f = found(
+      [d, { kind: DEPLOY, object: undefined }],
+      [h, { kind: HPA, object: undefined }],
+      [pvc, { kind: PVC, object: undefined }],
+      [s, { kind: SVC, object: undefined }],
+    );
+    expect(names(plan([pvc, d, s, h], { found: f, labelled: [] }, OWNER)).applies).toEqual([
+      "create PersistentVolumeClaim",
+      "create Service",
+      "create Deployment",
+      "create HorizontalPodAutoscaler",
+    ]);
   });
 });

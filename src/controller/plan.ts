@@ -7,6 +7,12 @@
 // garbage collector removes it shortly). A conflict, or a child whose API the cluster does not
 // serve, blocks every write and delete: the Deployment would otherwise mount a user's PVC, or lose
 // its HPA before its ScaledObject exists; the children already there stay as they are.
+//
+// A child missing from the cache is created only if its name is free (a create-only apply); when
+// the name turns out to be taken, the shell reads that object and plans again. So that a conflict
+// found that way still stops what depends on the name, the children that run or scale pods are
+// applied after all the others: no GPU pod starts, and no autoscaler targets a user's Deployment,
+// before every other name is known to be ours.
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { needsApply } from "../kube/apply.ts";
 import { type ChildKind, isControlledBy, modelServiceOwner, type ObservedChild, unwantedChildren } from "./keys.ts";
@@ -15,9 +21,12 @@ export type Owner = { namespace: string; name: string; uid: string | undefined }
 
 /** What the shell found for one desired child. */
 export type Found =
-  /** `object`: from the child cache, or from the one uncached GET when the cache has none; undefined: no such object. */
+  /**
+   * `object`: from the child cache, or read after a create-only apply found the name taken;
+   * undefined: not in the cache (the child is created if the name is free).
+   */
   | { kind: ChildKind; object: KubernetesObject | undefined }
-  /** The uncached GET failed: whether the name is free is unknown, so the child is left alone this time. */
+  /** The name is taken but reading that object failed: whether it is ours is unknown, so the child is left alone this time. */
   | { kind: ChildKind; unreadable: true }
   /** The cluster does not serve this child's API (or the operator does not watch it): why. */
   | { unserved: string };
@@ -29,6 +38,7 @@ export type Observed = {
   labelled: ObservedChild[];
 };
 
+/** `created`: not in the cache, so applied create-only (nothing is written if the name is taken). */
 export type Apply = { object: KubernetesObject; kind: ChildKind; created: boolean };
 
 /** A desired child that is not written this time, and why. */
@@ -39,7 +49,7 @@ export type Skip =
   | { why: "unreadable"; object: KubernetesObject };
 
 export type Plan = {
-  /** Children to apply, in the order of `desired` (empty when blocked). */
+  /** Children to apply, in the order of `desired` but those that run or scale pods last (empty when blocked). */
   applies: Apply[];
   /** Children to delete (empty when blocked). */
   prunes: ObservedChild[];
@@ -50,6 +60,9 @@ export type Plan = {
   /** A name conflict or an unserved child kind: nothing is applied or deleted. */
   blocked: boolean;
 };
+
+/** Kinds that run pods or scale them: applied after every other child (see the file comment). */
+const RUNS_OR_SCALES_PODS = new Set(["Deployment", "LeaderWorkerSet", "HorizontalPodAutoscaler", "ScaledObject"]);
 
 /** The key of a desired child in Observed.found. */
 export const childId = (obj: KubernetesObject): string => `${obj.apiVersion}/${obj.kind}/${obj.metadata?.name ?? ""}`;
@@ -85,5 +98,6 @@ export function plan(desired: KubernetesObject[], observed: Observed, owner: Own
   }
   const blocked = skipped.some((s) => s.why === "conflict" || s.why === "unserved");
   if (blocked) return { applies: [], prunes: [], skipped, conflicts, blocked };
-  return { applies, prunes: unwantedChildren(owner, desired, observed.labelled), skipped, conflicts, blocked };
+  const ordered = [...applies.filter((a) => !RUNS_OR_SCALES_PODS.has(a.kind.kind)), ...applies.filter((a) => RUNS_OR_SCALES_PODS.has(a.kind.kind))];
+  return { applies: ordered, prunes: unwantedChildren(owner, desired, observed.labelled), skipped, conflicts, blocked };
 }

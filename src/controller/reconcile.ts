@@ -1,14 +1,14 @@
 // One reconcile of one ModelService, as an imperative shell around pure parts: render the desired
-// children, gather what exists (caches, plus one uncached GET for a desired child missing from its
-// cache), plan (plan.ts: what to apply and delete, and what blocks it), execute the plan, then
-// compute the status (status/) and write it only when it changed. A reconcile that finds
-// everything as it should be sends no write request at all.
+// children, gather what exists (from the caches only), plan (plan.ts: what to apply and delete,
+// and what blocks it), execute the plan, then compute the status (status/) and write it only when
+// it changed. A reconcile that finds everything as it should be sends no write request at all.
 //
 // The child caches hold only objects with our managed-by label, so a user's own object with a
-// child's name is seen only by that GET; a forced server-side apply must never merge into it
-// (that would add our owner reference and let the garbage collector delete it with the
-// ModelService). plan() reports it as a name conflict (NameConflict in the status), and nothing is
-// applied until it is resolved.
+// child's name is not in them; a forced server-side apply must never merge into it (that would add
+// our owner reference and let the garbage collector delete it with the ModelService). So a child
+// missing from its cache is applied create-only: if the name is taken, nothing is written, the
+// shell reads that object (the only uncached GET, and only then) and plans again, and plan()
+// reports a conflict (NameConflict in the status); nothing more is applied until it is resolved.
 import { createHash } from "node:crypto";
 import type { KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet, V1StatefulSet } from "@kubernetes/client-node";
 import type { Logger } from "pino";
@@ -16,12 +16,11 @@ import type { ModelServiceClass } from "../api/class-schema.ts";
 import { API_VERSION, KIND, PLURAL } from "../api/schema.ts";
 import type { ModelService, ModelServiceStatus } from "../api/types.ts";
 import type { OperatorConfig } from "../config/operator-config.ts";
-import { deleteObject, patchStatus, serverSideApply } from "../kube/apply.ts";
+import { deleteObject, isNameTaken, patchStatus, serverSideApply } from "../kube/apply.ts";
 import { isApiError, type KubeClient, resourcePath } from "../kube/client.ts";
 import { errorMessage, isNamespaceTerminating, isPermanent } from "../kube/errors.ts";
 import type { EventRecorder } from "../kube/events.ts";
 import { mergePatch } from "../kube/merge-patch.ts";
-import { NAME_LABEL } from "../model/labels.ts";
 import { resolveClass } from "../policy/model-service-class.ts";
 import { ClassViolationError, InvalidSpecError } from "../render/errors.ts";
 import { orderedChildren, render, serviceUrl } from "../render/index.ts";
@@ -32,10 +31,10 @@ import { computeStatus, statusChanged, transitionEvents } from "../status/index.
 import { REASONS } from "../status/reasons.ts";
 import type { ClassProblem } from "../status/verdict.ts";
 import { type ChildKind, isControlledBy, splitKey } from "./keys.ts";
-import { childId, type Found, type Observed, type Owner, type Plan, plan, type Skip } from "./plan.ts";
+import { type Apply, childId, type Found, type Observed, type Owner, type Plan, plan, type Skip } from "./plan.ts";
 
-/** What the reconciler needs from an informer. */
-export type Cache<T> = { get(namespace: string, name: string): T | undefined; list(namespace?: string): T[] };
+/** What the reconciler needs from an informer; byLabel: by the modelservice.dev/name label (an index, not a scan). */
+export type Cache<T> = { get(namespace: string, name: string): T | undefined; list(namespace?: string): T[]; byLabel(namespace: string, value: string): T[] };
 
 export type ChildCache = { kind: ChildKind; cache: Cache<KubernetesObject> };
 
@@ -74,6 +73,12 @@ export type ReconcileContext = {
   nameConflictRequeueMs?: number;
   /** Per ModelService uid: since when (ms) its writes fail transiently; kept across reconciles by the controller. */
   transientFailures?: Map<string, number>;
+  /**
+   * Per ModelService uid, the status this operator last wrote and the resourceVersion it was written
+   * over; kept across reconciles by the controller. Until the watch delivers that write, a reconcile
+   * starts from it rather than from the older cached status (which would cost a redundant write).
+   */
+  writtenStatus?: Map<string, { over: string | undefined; status: ModelServiceStatus }>;
   /** How long a transient failure must persist before the status reports it (default TRANSIENT_REPORT_MS). */
   transientReportMs?: number;
 };
@@ -126,46 +131,23 @@ export function withAppliedHash(obj: KubernetesObject): KubernetesObject {
 const childKindOf = (ctx: ReconcileContext, obj: KubernetesObject): ChildCache | undefined =>
   ctx.children.find((c) => c.kind.kind === obj.kind && c.kind.apiVersion === obj.apiVersion);
 
-const byLabel = <T extends KubernetesObject>(items: T[], name: string): T[] => items.filter((o) => o.metadata?.labels?.[NAME_LABEL] === name);
-
 /**
- * Reads what the plan needs: each desired child from its cache, or with one uncached GET when the
- * cache has none (the caches hold only labelled objects: a user's object with that name would be
- * missed), and the labelled children from the caches for pruning.
+ * Reads what the plan needs from the caches: each desired child (undefined when the cache has
+ * none: it is then created only if its name is free), and the labelled children for pruning.
  */
-async function gather(
-  ctx: ReconcileContext,
-  owner: Owner,
-  desired: KubernetesObject[],
-): Promise<{ observed: Observed; fetched: Map<string, KubernetesObject>; readErrors: Map<string, unknown> }> {
+function gather(ctx: ReconcileContext, owner: Owner, desired: KubernetesObject[]): Observed {
   const found = new Map<string, Found>();
-  const fetched = new Map<string, KubernetesObject>();
-  const readErrors = new Map<string, unknown>();
   for (const obj of desired) {
-    const id = childId(obj);
-    const childName = obj.metadata?.name ?? "";
     const cc = childKindOf(ctx, obj);
     if (!cc) {
-      found.set(id, { unserved: ctx.unavailable?.get(obj.kind ?? "") ?? `the operator does not watch ${obj.apiVersion} ${obj.kind}` });
+      found.set(childId(obj), { unserved: ctx.unavailable?.get(obj.kind ?? "") ?? `the operator does not watch ${obj.apiVersion} ${obj.kind}` });
       continue;
     }
-    let object = cc.cache.get(owner.namespace, childName);
-    if (!object) {
-      try {
-        object = await getLive(ctx, cc.kind, owner.namespace, childName);
-      } catch (e) {
-        if (ctx.signal?.aborted) throw ctx.signal.reason;
-        readErrors.set(id, e);
-        found.set(id, { kind: cc.kind, unreadable: true });
-        continue;
-      }
-      if (object) fetched.set(obj.kind ?? "", object);
-    }
-    found.set(id, { kind: cc.kind, object });
+    found.set(childId(obj), { kind: cc.kind, object: cc.cache.get(owner.namespace, obj.metadata?.name ?? "") });
   }
   // Only needed when the plan is not blocked, but reading a cache costs no request.
-  const labelled = ctx.children.flatMap((c) => byLabel(c.cache.list(owner.namespace), owner.name).map((object) => ({ kind: c.kind, object })));
-  return { observed: { found, labelled }, fetched, readErrors };
+  const labelled = ctx.children.flatMap((c) => c.cache.byLabel(owner.namespace, owner.name).map((object) => ({ kind: c.kind, object })));
+  return { found, labelled };
 }
 
 /** An uncached GET; undefined if there is no such object. */
@@ -225,16 +207,28 @@ function reportSkipped(skipped: Skip[], readErrors: ReadonlyMap<string, unknown>
   }
 }
 
-/** Applies and deletes what the plan says, one request at a time. Returns the applied objects as stored, by kind. */
-async function execute(ctx: ReconcileContext, p: Plan, namespace: string, failures: Failures, log: Logger): Promise<Map<string, KubernetesObject>> {
-  const applied = new Map<string, KubernetesObject>();
-  for (const { object: obj, kind, created } of p.applies) {
+/**
+ * Applies and deletes what the plan says, one request at a time, into `applied` (the objects as
+ * stored, by kind). Stops before anything else when a create-only apply finds the name taken, and
+ * returns that child: the caller reads it and plans again.
+ */
+async function execute(
+  ctx: ReconcileContext,
+  p: Plan,
+  namespace: string,
+  failures: Failures,
+  log: Logger,
+  applied: Map<string, KubernetesObject>,
+): Promise<Apply | undefined> {
+  for (const a of p.applies) {
+    const { object: obj, kind, created } = a;
     try {
       ctx.signal?.throwIfAborted();
       ctx.metrics?.writes.inc({ verb: "apply", resource: kind.plural });
-      applied.set(obj.kind ?? "", await serverSideApply(ctx.client, obj, kind.plural, ctx.signal));
+      applied.set(obj.kind ?? "", await serverSideApply(ctx.client, obj, kind.plural, ctx.signal, { createOnly: created }));
       log.info({ kind: obj.kind, name: obj.metadata?.name, created }, created ? "created child" : "updated child");
     } catch (e) {
+      if (created && isNameTaken(e)) return a;
       failures.add(`applying ${obj.kind} ${obj.metadata?.name}`, e);
     }
   }
@@ -248,7 +242,47 @@ async function execute(ctx: ReconcileContext, p: Plan, namespace: string, failur
       failures.add(`deleting ${kind.kind} ${object.metadata?.name}`, e);
     }
   }
-  return applied;
+  return undefined;
+}
+
+/**
+ * Plans and executes until no create-only apply finds its name taken: each time one does, that
+ * object is read (one GET) and the rest is planned again with it, and with what was applied so far.
+ * Every round settles one more child, so this ends; the bound only guards against an object that
+ * keeps appearing and vanishing between the apply and the GET.
+ */
+async function planAndExecute(
+  ctx: ReconcileContext,
+  owner: Owner,
+  desired: KubernetesObject[],
+  failures: Failures,
+  log: Logger,
+): Promise<{ plan: Plan; applied: Map<string, KubernetesObject>; fetched: Map<string, KubernetesObject>; readErrors: Map<string, unknown> }> {
+  const observed = gather(ctx, owner, desired);
+  const found = new Map(observed.found);
+  const applied = new Map<string, KubernetesObject>();
+  const fetched = new Map<string, KubernetesObject>();
+  const readErrors = new Map<string, unknown>();
+  for (let round = 0; ; round++) {
+    const p = plan(desired, { found, labelled: observed.labelled }, owner);
+    const taken = await execute(ctx, p, owner.namespace, failures, log, applied);
+    if (!taken) return { plan: p, applied, fetched, readErrors };
+    for (const a of p.applies) {
+      const stored = applied.get(a.object.kind ?? "");
+      if (stored) found.set(childId(a.object), { kind: a.kind, object: stored });
+    }
+    const id = childId(taken.object);
+    try {
+      const object = await getLive(ctx, taken.kind, owner.namespace, taken.object.metadata?.name ?? "");
+      if (object) fetched.set(taken.object.kind ?? "", object);
+      else if (round >= desired.length) throw new Error("the name was taken when creating it, then free when reading it, again and again");
+      found.set(id, { kind: taken.kind, object });
+    } catch (e) {
+      if (ctx.signal?.aborted) throw ctx.signal.reason;
+      readErrors.set(id, e);
+      found.set(id, { kind: taken.kind, unreadable: true });
+    }
+  }
 }
 
 /** Writes the status when it changed, then records its transitions as Events. "gone": the ModelService was deleted meanwhile. */
@@ -262,10 +296,20 @@ async function writeStatus(
 ): Promise<"gone" | undefined> {
   const prev = ms.status;
   if (!statusChanged(prev, status)) return undefined;
+  const ref = { apiVersion: API_VERSION, plural: PLURAL, namespace, name };
   try {
     ctx.signal?.throwIfAborted();
-    await patchStatus(ctx.client, { apiVersion: API_VERSION, plural: PLURAL, namespace, name }, statusPatch(prev, status), ctx.signal);
+    const stored = ((await patchStatus(ctx.client, ref, statusPatch(prev, status), ctx.signal)) as ModelService | undefined)?.status;
     ctx.metrics?.writes.inc({ verb: "patch", resource: `${PLURAL}/status` });
+    // A merge patch made against a status older than the server's (another writer, or a cache
+    // behind our own write) can leave fields behind: what the server now holds must be what we
+    // computed, or a second patch, made against what it holds, makes it so.
+    if (stored && statusChanged(stored, status)) {
+      log.debug("status patch was made against an older status; patching again");
+      await patchStatus(ctx.client, ref, statusPatch(stored, status), ctx.signal);
+      ctx.metrics?.writes.inc({ verb: "patch", resource: `${PLURAL}/status` });
+    }
+    if (ms.metadata.uid) ctx.writtenStatus?.set(ms.metadata.uid, { over: ms.metadata.resourceVersion, status });
     log.info({ phase: status.phase, reason: readyReason(status) }, "status updated");
   } catch (e) {
     // 404: deleted meanwhile; 409 cannot happen with a merge patch. Anything else retries.
@@ -276,6 +320,9 @@ async function writeStatus(
   }
   const uid = ms.metadata.uid as string | undefined;
   for (const ev of transitionEvents(prev, status)) {
+    // A new ModelService's first status in Normal progress is news to no one (its Ready Event later
+    // names the phase it came from): one write less per ModelService created. Warnings are kept.
+    if (prev === undefined && ev.type === "Normal") continue;
     ctx.recorder.record(
       { apiVersion: API_VERSION, kind: KIND, namespace, name, uid, resourceVersion: ms.metadata.resourceVersion },
       ev.type,
@@ -290,9 +337,13 @@ async function writeStatus(
 export async function reconcile(ctx: ReconcileContext, key: string): Promise<ReconcileResult> {
   const { namespace, name } = splitKey(key);
   const log = ctx.logger.child({ modelservice: key });
-  const ms = ctx.modelServices.get(namespace, name);
+  const cached = ctx.modelServices.get(namespace, name);
   // Deleted: owner references and the garbage collector remove the children; nothing to do.
-  if (!ms || ms.metadata.deletionTimestamp) return { result: "gone" };
+  if (!cached || cached.metadata.deletionTimestamp) {
+    if (cached?.metadata.uid) ctx.writtenStatus?.delete(cached.metadata.uid);
+    return { result: "gone" };
+  }
+  const ms = withOwnStatus(ctx, cached);
   const uid = ms.metadata.uid as string | undefined;
 
   // 1. Render, under the ModelService's class. An invalid spec, or one its class forbids or whose
@@ -325,15 +376,13 @@ export async function reconcile(ctx: ReconcileContext, key: string): Promise<Rec
   let conflicts: string[] = [];
   let unservedKind = false;
   if (!refused) {
-    // 2. Gather, 3. plan, 4. execute.
-    const owner = { namespace, name, uid };
-    const gathered = await gather(ctx, owner, desired);
-    fetched = gathered.fetched;
-    const p = plan(desired, gathered.observed, owner);
-    conflicts = p.conflicts;
-    unservedKind = p.skipped.some((s) => s.why === "unserved");
-    reportSkipped(p.skipped, gathered.readErrors, failures, name, log);
-    applied = await execute(ctx, p, namespace, failures, log);
+    // 2. Gather, 3. plan, 4. execute (again, when a create finds its name taken).
+    const done = await planAndExecute(ctx, { namespace, name, uid }, desired, failures, log);
+    applied = done.applied;
+    fetched = done.fetched;
+    conflicts = done.plan.conflicts;
+    unservedKind = done.plan.skipped.some((s) => s.why === "unserved");
+    reportSkipped(done.plan.skipped, done.readErrors, failures, name, log);
   }
   if (failures.terminating) return { result: "gone" };
   const { permanent, transient: transientError } = failures;
@@ -375,8 +424,8 @@ export async function reconcile(ctx: ReconcileContext, key: string): Promise<Rec
     now,
     deployment: ownedDeployment,
     ...(ownedLws ? { leaderWorkerSet: ownedLws, statefulSets: ctx.statefulSets?.list(namespace) ?? [] } : {}),
-    replicaSets: byLabel(ctx.replicaSets.list(namespace), name),
-    pods: byLabel(ctx.pods.list(namespace), name),
+    replicaSets: ctx.replicaSets.byLabel(namespace, name),
+    pods: ctx.pods.byLabel(namespace, name),
     invalidSpec,
     ...(classProblem ? { classProblem } : {}),
     ...(conflicts.length ? { conflicts } : {}),
@@ -401,6 +450,16 @@ export async function reconcile(ctx: ReconcileContext, key: string): Promise<Rec
   }
   if (conflicts.length) return { result: "requeue", requeueAfterMs: ctx.nameConflictRequeueMs ?? NAME_CONFLICT_REQUEUE_MS };
   return requeueAfterMs !== undefined ? { result: "requeue", requeueAfterMs } : { result: "success" };
+}
+
+/** The cached ModelService, with the status this operator wrote over it if the watch has not delivered that write yet. */
+function withOwnStatus(ctx: ReconcileContext, cached: ModelService): ModelService {
+  const uid = cached.metadata.uid;
+  const own = uid ? ctx.writtenStatus?.get(uid) : undefined;
+  if (!own || !uid) return cached;
+  if (own.over === cached.metadata.resourceVersion) return { ...cached, status: own.status };
+  ctx.writtenStatus?.delete(uid); // the cache has moved on: it holds our write, or something newer
+  return cached;
 }
 
 /** When the ModelService's transient failures began (undefined: none now); forgets it once a reconcile succeeds. */

@@ -38,7 +38,7 @@ async function reachable(path?: string): Promise<string | undefined> {
     const client = new KubeClient(kc, { timeoutMs: 3000, userAgent: "modelservice-demo" });
     try {
       await client.request("GET", "/version");
-      return kc.getCurrentCluster()?.server;
+      return kc.server.href.replace(/\/$/, "");
     } finally {
       client.close();
     }

@@ -7,16 +7,32 @@ import { ApiError, type KubeClient, resourcePath } from "./client.ts";
 export const FIELD_MANAGER = "modelservice-operator";
 
 /**
+ * A resourceVersion no stored object has (etcd's first revision precedes every write). Sent with
+ * an apply, it makes the apply create the object if the name is free and fail with 409 Conflict,
+ * changing nothing, if any object has that name — a create that still records the fields as
+ * applied (a POST would record them as an update, and later applies could not remove them).
+ */
+const CREATE_ONLY_RESOURCE_VERSION = "1";
+
+/**
  * Server-side apply (PATCH application/apply-patch+yaml; a JSON body is valid YAML) with
  * fieldManager=modelservice-operator and force=true. Creates the object if missing. Returns the
  * object as stored. metadata.managedFields is dropped from the request (the server rejects it).
+ * `createOnly`: only create it; if the name is taken, nothing is written and it throws an
+ * ApiError with status 409 (see isNameTaken).
  */
-export async function serverSideApply<T extends KubernetesObject>(client: KubeClient, obj: T, plural: string, signal?: AbortSignal): Promise<T> {
+export async function serverSideApply<T extends KubernetesObject>(
+  client: KubeClient,
+  obj: T,
+  plural: string,
+  signal?: AbortSignal,
+  opts?: { createOnly?: boolean },
+): Promise<T> {
   if (!obj.apiVersion || !obj.kind || !obj.metadata?.name) throw new Error("serverSideApply: apiVersion, kind and metadata.name are required");
   let body: KubernetesObject = obj;
-  if (obj.metadata.managedFields) {
+  if (obj.metadata.managedFields || opts?.createOnly) {
     const { managedFields: _drop, ...metadata } = obj.metadata;
-    body = { ...obj, metadata };
+    body = { ...obj, metadata: opts?.createOnly ? { ...metadata, resourceVersion: CREATE_ONLY_RESOURCE_VERSION } : metadata };
   }
   const path = resourcePath({ apiVersion: obj.apiVersion, plural, namespace: obj.metadata.namespace, name: obj.metadata.name });
   return await client.request<T>("PATCH", path, {
@@ -26,6 +42,9 @@ export async function serverSideApply<T extends KubernetesObject>(client: KubeCl
     ...(signal ? { signal } : {}),
   });
 }
+
+/** A createOnly apply failed because an object with that name exists. */
+export const isNameTaken = (err: unknown): boolean => err instanceof ApiError && err.status === 409;
 
 /** JSON merge patch of `{ status }` on the /status subresource. Returns the patched object. */
 export async function patchStatus(

@@ -3,13 +3,16 @@
 // We use node:https with one keep-alive agent per client instead of client-node's generated
 // clients: the generated models drop unknown fields of built-in kinds, client-node 2.x builds a
 // new undici Agent on every `applySecurityAuthentication` call (no connection reuse), and its
-// Watch has a private 30 s timeout. Credentials still come from client-node's KubeConfig
-// (`applyToHTTPSOptions`), so client certificates, bearer tokens, token files (in-cluster, with
-// rotation), exec and OIDC plugins, `tls-server-name` and `insecure-skip-tls-verify` all work.
+// Watch has a private 30 s timeout. Credentials come from kubeconfig.ts: client certificates,
+// bearer tokens, token files (in-cluster, with rotation), `tls-server-name` and
+// `insecure-skip-tls-verify` read there; exec and OIDC plugins through client-node, loaded only
+// for such a user.
 
 import http from "node:http";
 import https from "node:https";
-import { KubeConfig } from "@kubernetes/client-node";
+import type { KubeAccess } from "./kubeconfig.ts";
+
+export { type KubeAccess, loadKubeConfig } from "./kubeconfig.ts";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -22,18 +25,6 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Overrides the client's timeout for this request (0 = none). */
   timeoutMs?: number;
-}
-
-/** Loads a kubeconfig: the explicit path if given, else KUBECONFIG, ~/.kube/config, or in-cluster. */
-export function loadKubeConfig(path?: string): KubeConfig {
-  const kc = new KubeConfig();
-  if (path) {
-    kc.loadFromFile(path);
-  } else {
-    kc.loadFromDefault();
-  }
-  if (!kc.getCurrentCluster()) throw new Error(`kubeconfig${path ? ` ${path}` : ""} has no current cluster`);
-  return kc;
 }
 
 /** A non-2xx answer of the API server. `body` is the parsed Status object (or the raw text). */
@@ -80,7 +71,7 @@ interface Prepared {
 const AUTH_CACHE_MS = 10_000;
 
 export class KubeClient {
-  readonly kc: KubeConfig;
+  readonly access: KubeAccess;
   readonly server: URL;
   readonly userAgent: string;
   readonly timeoutMs: number;
@@ -93,11 +84,9 @@ export class KubeClient {
    * `impersonate`: act as this user (and groups), as `kubectl --as/--as-group` does; the
    * kubeconfig's own user needs the `impersonate` verb (tests use it to act as a tenant).
    */
-  constructor(kc: KubeConfig, opts?: { userAgent?: string; timeoutMs?: number; impersonate?: { user: string; groups?: string[] } }) {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error("kubeconfig has no current cluster");
-    this.kc = kc;
-    this.server = new URL(cluster.server);
+  constructor(access: KubeAccess, opts?: { userAgent?: string; timeoutMs?: number; impersonate?: { user: string; groups?: string[] } }) {
+    this.access = access;
+    this.server = access.server;
     this.userAgent = opts?.userAgent ?? "modelservice-operator";
     this.timeoutMs = opts?.timeoutMs ?? 30_000;
     const as = opts?.impersonate;
@@ -112,19 +101,9 @@ export class KubeClient {
 
   private prepare(): Promise<Prepared> {
     this.prepared ??= (async () => {
-      const o: https.RequestOptions = {};
-      await this.kc.applyToHTTPSOptions(o);
       const isHttp = this.server.protocol === "http:";
       const tls: https.AgentOptions = { keepAlive: true, keepAliveMsecs: 30_000, scheduling: "lifo" };
-      if (!isHttp) {
-        if (o.ca) tls.ca = o.ca;
-        if (o.cert) tls.cert = o.cert;
-        if (o.key) tls.key = o.key;
-        if (o.pfx) tls.pfx = o.pfx;
-        if (o.passphrase) tls.passphrase = o.passphrase;
-        if (o.servername) tls.servername = o.servername;
-        if (o.rejectUnauthorized !== undefined) tls.rejectUnauthorized = o.rejectUnauthorized;
-      }
+      if (!isHttp) Object.assign(tls, await this.access.tls());
       return isHttp ? { agent: new http.Agent(tls), transport: http } : { agent: new https.Agent(tls), transport: https };
     })();
     this.prepared.catch(() => {
@@ -136,11 +115,7 @@ export class KubeClient {
   private async headers(): Promise<Record<string, string>> {
     const now = Date.now();
     if (this.authHeaders && now - this.authHeadersAt < AUTH_CACHE_MS) return this.authHeaders;
-    const o: https.RequestOptions & { auth?: string } = {};
-    await this.kc.applyToHTTPSOptions(o);
-    const h: Record<string, string> = {};
-    for (const [k, v] of Object.entries(o.headers ?? {})) if (v !== undefined) h[k] = String(v);
-    if (o.auth && !h.Authorization) h.Authorization = `Basic ${Buffer.from(o.auth).toString("base64")}`;
+    const h = await this.access.headers();
     this.authHeaders = h;
     this.authHeadersAt = now;
     return h;

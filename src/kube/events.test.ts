@@ -1,6 +1,5 @@
 // EventRecorder bookkeeping with a stub client (the real API server is covered by
 // test/integration/kube-events.test.ts).
-import { KubeConfig } from "@kubernetes/client-node";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { ApiError, type HttpMethod, KubeClient, type RequestOptions } from "./client.ts";
@@ -12,9 +11,7 @@ class StubClient extends KubeClient {
   calls: { method: HttpMethod; path: string; body: Record<string, unknown> }[] = [];
   failNext = 0;
   constructor() {
-    const kc = new KubeConfig();
-    kc.loadFromClusterAndUser({ name: "c", server: "https://127.0.0.1:1", skipTLSVerify: false }, { name: "u" });
-    super(kc);
+    super({ server: new URL("https://127.0.0.1:1"), source: "stub", tls: async () => ({}), headers: async () => ({}) });
   }
   override async request<T = unknown>(method: HttpMethod, path: string, opts?: RequestOptions): Promise<T> {
     await new Promise((r) => setTimeout(r, 1));

@@ -35,6 +35,8 @@ export interface InformerOptions {
   backoffMaxMs?: number;
   /** page size of lists; default 500 */
   pageSize?: number;
+  /** a label whose value indexes the cache: byLabel(namespace, value) without scanning the namespace */
+  indexLabel?: string;
   /** drop metadata.managedFields before caching (default true) */
   stripManagedFields?: boolean;
   /**
@@ -78,6 +80,8 @@ export class Informer<T extends KubernetesObject> {
   private readonly scopes: (string | undefined)[];
   /** namespace ("" for cluster-scoped) → name → object */
   private readonly store = new Map<string, Map<string, T>>();
+  /** namespace + "/" + value of opts.indexLabel → name → object */
+  private readonly index = new Map<string, Map<string, T>>();
   private readonly handlers: Handler<T>[] = [];
   private readonly synced = new Set<string | undefined>();
   private stopCtl = new AbortController();
@@ -152,6 +156,25 @@ export class Informer<T extends KubernetesObject> {
     return this.store.get(namespace ?? "")?.get(name);
   }
 
+  /** The objects of `namespace` whose indexLabel is `value`. */
+  byLabel(namespace: string, value: string): T[] {
+    if (this.opts.indexLabel === undefined) throw new Error(`informer ${this.opts.plural}: byLabel needs the indexLabel option`);
+    return [...(this.index.get(`${namespace}/${value}`)?.values() ?? [])];
+  }
+
+  private indexKey(obj: T): string | undefined {
+    const value = this.opts.indexLabel === undefined ? undefined : obj.metadata?.labels?.[this.opts.indexLabel];
+    return value === undefined ? undefined : `${obj.metadata?.namespace ?? ""}/${value}`;
+  }
+
+  private unindex(obj: T): void {
+    const key = this.indexKey(obj);
+    const m = key === undefined ? undefined : this.index.get(key);
+    if (!m || key === undefined) return;
+    m.delete(obj.metadata?.name ?? "");
+    if (m.size === 0) this.index.delete(key);
+  }
+
   /** Handlers run synchronously in the informer's loop; keep them short (enqueue a key). */
   onEvent(handler: (type: WatchEventType, obj: T, old?: T) => void): void {
     this.handlers.push(handler);
@@ -189,6 +212,16 @@ export class Informer<T extends KubernetesObject> {
     }
     const old = m.get(name);
     m.set(name, obj);
+    if (old) this.unindex(old);
+    const key = this.indexKey(obj);
+    if (key !== undefined) {
+      let byName = this.index.get(key);
+      if (!byName) {
+        byName = new Map();
+        this.index.set(key, byName);
+      }
+      byName.set(name, obj);
+    }
     return old;
   }
 
@@ -198,6 +231,7 @@ export class Informer<T extends KubernetesObject> {
     if (m && old) {
       m.delete(name);
       if (m.size === 0) this.store.delete(ns);
+      this.unindex(old);
     }
     return old;
   }

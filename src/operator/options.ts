@@ -44,7 +44,7 @@ export const DEFAULT_OPTIONS: OperatorOptions = {
   httpPort: 8080,
   metricsAuth: "none",
   logLevel: "info",
-  workers: 4,
+  workers: 16,
   resyncPeriodMs: 10 * 60_000,
   config: defaultOperatorConfig,
 };
@@ -74,7 +74,7 @@ flags (environment variable in brackets):
   --metrics-auth kubernetes|none    who may read /metrics [MSO_METRICS_AUTH]: kubernetes = a bearer token that
                                     RBAC allows "get" on /metrics (TokenReview + SubjectAccessReview); default none
   --log-level LEVEL                 fatal|error|warn|info|debug|trace|silent [MSO_LOG_LEVEL]; default info
-  --workers N                       concurrent reconciles [MSO_WORKERS]; default 4
+  --workers N                       concurrent reconciles [MSO_WORKERS]; default 16
   --config FILE                     operator config YAML, merged over the defaults [MSO_CONFIG]
   --resync-period DURATION          re-check every ModelService this often [MSO_RESYNC_PERIOD]; default 10m
 `;

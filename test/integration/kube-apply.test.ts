@@ -1,6 +1,6 @@
 // serverSideApply / needsApply / patchStatus / deleteObject against the real API server.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deleteObject, FIELD_MANAGER, needsApply, patchStatus, serverSideApply } from "../../src/kube/apply.ts";
+import { deleteObject, FIELD_MANAGER, isNameTaken, needsApply, patchStatus, serverSideApply } from "../../src/kube/apply.ts";
 import { ApiError, isApiError, resourcePath } from "../../src/kube/client.ts";
 import { client, createNamespace, deleteNamespace, waitFor } from "./kube-helpers.ts";
 
@@ -102,6 +102,27 @@ describe("serverSideApply + needsApply", () => {
     expect(needsApply(v2, fixed)).toBe(false);
     expect((fixed.spec as { replicas: number }).replicas).toBe(1);
     expect(fixed.metadata.labels).toEqual({ app: "web", extra: "x" }); // a label added by someone else stays
+  });
+
+  it("createOnly creates a missing object as applied (a later apply removes a field it drops), and writes nothing when the name is taken", async () => {
+    const cm = (name: string, data: Record<string, string>) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: ns }, data });
+    const path = (name: string) => resourcePath({ apiVersion: "v1", plural: "configmaps", namespace: ns, name });
+    const created = await serverSideApply<Obj>(c, cm("fresh", { a: "1", b: "2" }), "configmaps", undefined, { createOnly: true });
+    expect(created.metadata.managedFields?.map((m) => [m.manager, (m as { operation?: string }).operation])).toEqual([[FIELD_MANAGER, "Apply"]]);
+    // Owned as applied: an apply without "b" removes it (what a POST-created object would not allow).
+    const applied = await serverSideApply<Obj>(c, cm("fresh", { a: "1" }), "configmaps");
+    expect(applied.data).toEqual({ a: "1" });
+
+    // Taken by our own earlier create, or by a user's object: 409, and the object is as it was.
+    const again = await serverSideApply(c, cm("fresh", { a: "9" }), "configmaps", undefined, { createOnly: true }).catch((e: unknown) => e);
+    expect(isNameTaken(again)).toBe(true);
+    const users = await c.request<Obj>("POST", resourcePath({ apiVersion: "v1", plural: "configmaps", namespace: ns }), { body: cm("users", { pg: "5432" }) });
+    const taken = await serverSideApply(c, cm("users", { a: "1" }), "configmaps", undefined, { createOnly: true }).catch((e: unknown) => e);
+    expect(isNameTaken(taken)).toBe(true);
+    const after = await c.request<Obj>("GET", path("users"));
+    expect(after.metadata.resourceVersion).toBe(users.metadata.resourceVersion);
+    expect(after.data).toEqual({ pg: "5432" });
+    expect((await c.request<Obj>("GET", path("fresh"))).data).toEqual({ a: "1" });
   });
 
   it("ApiError carries status, reason and the Status body", async () => {

@@ -189,7 +189,7 @@ export class TcpProxy {
 }
 
 export function apiTarget(path = kubeconfigPath()): { host: string; port: number } {
-  const u = new URL(loadKubeConfig(path).getCurrentCluster()?.server ?? "");
+  const u = new URL(loadKubeConfig(path).server);
   return { host: u.hostname, port: Number(u.port || 443) };
 }
 

@@ -108,6 +108,32 @@ describe("Informer", () => {
     await waitFor("later seen", () => two.get(nsB, "later"));
   });
 
+  it("indexes by a label: byLabel follows adds, label changes and deletes", async () => {
+    const nsI = await ns("kinf-idx");
+    await createConfigMap(c, nsI, "a1", {}, { owner: "a" });
+    await createConfigMap(c, nsI, "a2", {}, { owner: "a" });
+    await createConfigMap(c, nsI, "b1", {}, { owner: "b" });
+    const inf = informer({ namespaces: [nsI], indexLabel: "owner" });
+    await inf.start();
+    const names = (v: string) =>
+      inf
+        .byLabel(nsI, v)
+        .map((o) => o.metadata.name)
+        .sort();
+    expect(names("a")).toEqual(["a1", "a2"]);
+    expect(names("b")).toEqual(["b1"]);
+    await c.request("PATCH", `/api/v1/namespaces/${nsI}/configmaps/a2`, {
+      body: { metadata: { labels: { owner: "b" } } },
+      contentType: "application/merge-patch+json",
+    });
+    await waitFor("a2 moved to b", () => names("b").includes("a2"));
+    expect(names("a")).toEqual(["a1"]);
+    await deleteConfigMap(c, nsI, "a1");
+    await waitFor("a1 gone", () => names("a").length === 0);
+    expect(names("b")).toEqual(["a2", "b1"]);
+    expect(inf.byLabel("other-namespace", "b")).toEqual([]);
+  });
+
   it("a cut watch connection: notices, reconnects and loses no event", async () => {
     const n = await ns("kinf-cut");
     const { proxy, kubeconfig } = await startProxy();
@@ -195,7 +221,7 @@ describe("Informer", () => {
       }
     }
     const restarts: string[] = [];
-    const inf = informer({ client: new OldRvClient(c.kc), namespaces: [n], onRestart: (r) => restarts.push(r) });
+    const inf = informer({ client: new OldRvClient(c.access), namespaces: [n], onRestart: (r) => restarts.push(r) });
     const evs = record(inf);
     await inf.start();
     await waitFor("relisted after 410", () => restarts.includes("gone"), 20_000);
@@ -226,7 +252,7 @@ describe("Informer", () => {
       }
     }
     const restarts: string[] = [];
-    const inf = informer({ client: new LossyClient(c.kc), namespaces: [n], relistPeriodMs: 2000, onRestart: (r) => restarts.push(r) });
+    const inf = informer({ client: new LossyClient(c.access), namespaces: [n], relistPeriodMs: 2000, onRestart: (r) => restarts.push(r) });
     const evs = record(inf);
     await inf.start();
     await deleteConfigMap(c, n, "victim");

@@ -26,7 +26,7 @@ describe("parseOptions", () => {
       httpHost: "0.0.0.0",
       httpPort: 8080,
       logLevel: "info",
-      workers: 4,
+      workers: 16,
       resyncPeriodMs: 600_000,
     });
     expect(o.namespaces).toBeUndefined();
