@@ -46,9 +46,14 @@ describe("scale to zero, status", () => {
     const v = verdict(input({ diags: [loading("a", 95_000)] }));
     expect(v.phase).toBe("Loading");
     expect(v.ready).toMatchObject({ status: "False", reason: REASONS.Activating });
-    expect(v.ready.message).toBe("woken from zero by KEDA: loading for 1m35s of the 30m startup budget; requests wait at the interceptor up to 30m");
+    expect(v.ready.message).toBe("woken from zero by KEDA: loading for 1m of the 30m startup budget; requests wait at the interceptor up to 30m");
     expect(v.reconciling).toMatchObject({ status: "True", reason: REASONS.Activating });
     expect(v.stalled.status).toBe("False");
+  });
+
+  it("words Activating the same a few seconds later, so a recomputation writes nothing", () => {
+    const at = (extraMs: number) => verdict(input({ diags: [loading("a", 95_000)], now: NOW.getTime() + extraMs })).ready.message;
+    expect(at(10_000)).toBe(at(0));
   });
 
   it("is Activating before the replica exists", () => {

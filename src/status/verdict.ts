@@ -310,7 +310,8 @@ const WAKING: ReadonlySet<string> = new Set([REASONS.Loading, REASONS.Scheduling
 
 /**
  * Woken from zero (or starting at it): no replica serves yet and nothing is failing, so callers
- * wait (at the interceptor in Request mode). Ready False, reason Activating, elapsed vs the budget.
+ * wait (at the interceptor in Request mode). Ready False, reason Activating, elapsed vs the budget
+ * (at minute resolution, so a recomputation seconds later writes nothing).
  */
 export function activating(x: WithDeployment, p: ReplicaProblems): Verdict | undefined {
   const wake = wakesFromZero(x);
@@ -318,7 +319,7 @@ export function activating(x: WithDeployment, p: ReplicaProblems): Verdict | und
   const budgetMs = x.resolved.startupBudgetSeconds * 1000;
   const starts = x.diags.map((d) => d.since).filter((t): t is number => t !== undefined);
   const what = starts.length
-    ? `loading for ${formatDuration(x.now - Math.min(...starts))} of the ${formatDuration(budgetMs)} startup budget`
+    ? `loading for ${formatElapsed(x.now - Math.min(...starts))} of the ${formatDuration(budgetMs)} startup budget`
     : `${allParts(p).join("; ") || "waiting for the replica"} (startup budget ${formatDuration(budgetMs)})`;
   const held = wake.mode === "Request" ? `; requests wait at the interceptor up to ${formatDuration(wake.holdSeconds * 1000)}` : "";
   const msg = truncate(`woken from zero by KEDA: ${what}${held}`);
