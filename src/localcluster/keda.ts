@@ -39,6 +39,8 @@ export type LocalKedaOptions = {
   /** http://127.0.0.1:<port> of the stand-in for the model Service (see the file comment). */
   upstreamProxy: string;
   logDir: string;
+  /** Start KEDA's operator too (default); false: only the add-on's interceptor and scaler. */
+  kedaOperator?: boolean;
 };
 
 const freePort = (): Promise<number> =>
@@ -125,6 +127,7 @@ export async function startLocalKeda(client: KubeClient, o: LocalKedaOptions): P
         },
       }),
     );
+    if (o.kedaOperator === false) return { scalerAddress: `127.0.0.1:${scalerPort}`, interceptorUrl: `http://127.0.0.1:${proxyPort}`, processes, stop };
     // KEDA's metrics-service gRPC server loads ca.crt, tls.crt and tls.key from --cert-dir.
     const pki = join(dirname(o.kubeconfigPath), "pki");
     const certDir = join(o.logDir, "keda-certs");

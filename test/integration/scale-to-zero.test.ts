@@ -10,7 +10,7 @@
 // other hop is real: interceptor → admin endpoint → scaler → KEDA (external-push) → Deployment
 // scale → ReplicaSet → kwok pod Ready → EndpointSlice → interceptor.
 import { mkdtempSync } from "node:fs";
-import { createServer, request as httpRequest, type IncomingMessage, type Server } from "node:http";
+import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { V1Deployment } from "@kubernetes/client-node";
@@ -33,47 +33,13 @@ import {
   testClient,
   waitFor,
 } from "./controller-helpers.ts";
+import { callThroughInterceptor, type Seen, startUpstream } from "./helpers/upstream.ts";
 
 const NAME = "idle";
 const LOAD_SECONDS = 4;
 // The shortest the schema allows; the startup budget must not be longer (admission rule).
 const COOLDOWN_SECONDS = 60;
 const STARTUP_SECONDS = 60;
-
-type Seen = { method: string; url: string; host: string };
-
-/** The stand-in for Service → pod → engine: answers what the interceptor forwards, like an OpenAI-style /v1/models. */
-function startUpstream(seen: Seen[]): Promise<{ server: Server; url: string }> {
-  return new Promise((resolve) => {
-    const server = createServer((req: IncomingMessage, res) => {
-      seen.push({ method: req.method ?? "", url: req.url ?? "", host: req.headers.host ?? "" });
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ object: "list", data: [{ id: NAME }] }));
-    });
-    server.listen(0, "127.0.0.1", () => {
-      const a = server.address();
-      resolve({ server, url: `http://127.0.0.1:${typeof a === "object" && a ? a.port : 0}` });
-    });
-  });
-}
-
-/** Sends one request to the interceptor; resolves with the status, body and ms until the first byte. */
-function callThroughInterceptor(interceptorUrl: string, host: string, path: string): Promise<{ status: number; body: string; firstByteMs: number }> {
-  return new Promise((resolve, reject) => {
-    const start = performance.now();
-    const req = httpRequest(`${interceptorUrl}${path}`, { headers: { host } }, (res) => {
-      let firstByteMs = -1;
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => {
-        if (firstByteMs < 0) firstByteMs = performance.now() - start;
-        chunks.push(c);
-      });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), firstByteMs }));
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
 
 /** Who wrote spec.replicas last (server-side apply's field owner), e.g. KEDA through the scale subresource. */
 const replicasManager = (d: V1Deployment | undefined): string | undefined =>
@@ -189,7 +155,7 @@ describe("scale to zero with the real KEDA and HTTP add-on", () => {
       `[measure] wake time (request sent to the interceptor -> first byte): ${(answer.firstByteMs / 1000).toFixed(1)}s, with a simulated load of ${LOAD_SECONDS}s\n`,
     );
     expect(answer.status).toBe(200);
-    expect(JSON.parse(answer.body)).toEqual({ object: "list", data: [{ id: NAME }] });
+    expect(JSON.parse(answer.body)).toEqual({ object: "list", data: [{ id: "stand-in" }] });
     // The interceptor forwarded to the model's Service (the simulated hop received it).
     expect(seen.at(-1)?.method).toBe("GET");
     expect(seen.at(-1)?.url).toMatch(new RegExp(`^http://${NAME}\\.${ns}(:80)?/v1/models$`));
