@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { defaultOperatorConfig, type OperatorConfig } from "../../src/config/operator-config.ts";
 import { type LocalKeda, startLocalKeda } from "../../src/localcluster/keda.ts";
 import { installThirdPartyCrds } from "../../src/localcluster/third-party-crds.ts";
+import { installCrd } from "../../src/operator/install-crd.ts";
 import type { RunningOperator } from "../../src/operator/start.ts";
 import {
   applyModelService,
@@ -43,6 +44,7 @@ describe("the real interceptor with the rendered InterceptorRoute", () => {
   beforeAll(async () => {
     const testBinDir = inject("testBinDir");
     if (!testBinDir) throw new Error("the test binaries (the HTTP add-on) were not built: see the global setup's output");
+    await installCrd(client);
     await installThirdPartyCrds(client, ["keda", "kedaHttpAddOn"]);
     ns = await createNamespace(client, "s2z-hold");
     addOnNs = await createNamespace(client, "keda-http");
@@ -102,6 +104,6 @@ describe("the real interceptor with the rendered InterceptorRoute", () => {
     process.stderr.write(`[measure] request answered ${answer.status} after ${(answer.firstByteMs / 1000).toFixed(1)}s (model loading ~2s)\n`);
     expect(answer.status).toBe(200);
     expect(answer.headers["x-keda-http-cold-start"]).toBeDefined();
-    expect(seen.at(-1)?.url).toMatch(new RegExp(`^http://quick\\.${ns}(:80)?/v1/models$`));
+    expect(seen.at(-1)?.url).toMatch(new RegExp(`^http://quick\\.${ns}[.:a-z0-9]*/v1/models$`));
   }, 120_000);
 });
