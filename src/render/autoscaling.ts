@@ -19,6 +19,7 @@ export type ScaledObject = KubernetesObject & {
     maxReplicaCount: number;
     pollingInterval: number;
     cooldownPeriod?: number;
+    initialCooldownPeriod?: number;
     advanced?: { horizontalPodAutoscalerConfig: { behavior: V2HorizontalPodAutoscalerBehavior } };
     triggers: { type: string; metricType?: string; metadata: Record<string, string> }[];
   };
@@ -147,7 +148,9 @@ export function scaledObject(rc: RenderContext): ScaledObject {
       minReplicaCount: a.minReplicas,
       maxReplicaCount: a.maxReplicas,
       pollingInterval: 15,
-      ...(rc.wake && a.minReplicas === 0 ? { cooldownPeriod: rc.wake.cooldownSeconds } : {}),
+      // initialCooldownPeriod too: without it KEDA removes a new model's first replica at once,
+      // while it is still loading (seen on the local cluster).
+      ...(rc.wake && a.minReplicas === 0 ? { cooldownPeriod: rc.wake.cooldownSeconds, initialCooldownPeriod: rc.wake.cooldownSeconds } : {}),
       ...(behavior ? { advanced: { horizontalPodAutoscalerConfig: { behavior } } } : {}),
       triggers,
     },

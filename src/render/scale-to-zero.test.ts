@@ -33,6 +33,8 @@ describe("scale to zero woken by requests (KEDA HTTP add-on)", () => {
     const so = out.scaledObject;
     expect(so?.spec.minReplicaCount).toBe(0);
     expect(so?.spec.cooldownPeriod).toBe(BUDGET);
+    // Nor is a new model's first replica removed while it loads.
+    expect(so?.spec.initialCooldownPeriod).toBe(BUDGET);
     expect(so?.spec.triggers).toEqual([
       { type: "external-push", metadata: { scalerAddress: kedaConfig.keda.httpAddOn.scalerAddress, interceptorRoute: "idle" } },
     ]);
