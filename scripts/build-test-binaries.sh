@@ -6,12 +6,16 @@
 #             can check rendered policies without a CNI.
 #   lws-manager  the LeaderWorkerSet controller (sigs.k8s.io/lws), so multi-node ModelServices are
 #             tested against the real controller that turns a LeaderWorkerSet into StatefulSets and pods.
+#   keda      KEDA's operator (ScaledObject -> HPA, and the 0<->1 activation that scale to zero needs).
+#   keda-http the HTTP add-on's interceptor (holds requests while a model wakes) and its scaler.
 # Every tool's binaries are linked into one directory, printed on the last line of stdout; progress
 # goes to stderr. A second run with the same versions is a no-op.
 set -euo pipefail
 
 CYCLONUS_VERSION="${CYCLONUS_VERSION:-v0.5.6}"
 LWS_VERSION="${LWS_VERSION:-v0.8.0}"
+KEDA_VERSION="${KEDA_VERSION:-v2.21.0}"
+KEDA_HTTP_VERSION="${KEDA_HTTP_VERSION:-v0.15.0}"
 
 CACHE_ROOT="${MSO_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/modelservice-operator}"
 TOOLS="$CACHE_ROOT/test-tools"
@@ -44,6 +48,35 @@ build_lws() {
   rm -rf "$mod"
 }
 
+# KEDA's go.mod has a replace and an exclude line, which `go install pkg@version` refuses: build
+# from a throwaway wrapper module that requires KEDA and repeats them (read from KEDA's own go.mod,
+# so a version bump needs no edit here).
+build_keda() {
+  local work
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' RETURN
+  local dir
+  dir="$(go mod download -json "github.com/kedacore/keda/v2@$KEDA_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  {
+    echo "module keda-build"
+    sed -n 's/^go .*/&/p' "$dir/go.mod"
+    echo "require github.com/kedacore/keda/v2 $KEDA_VERSION"
+    grep -E '^(replace|exclude) ' "$dir/go.mod"
+  } >"$work/go.mod"
+  (cd "$work" && go get "github.com/kedacore/keda/v2/cmd/operator@$KEDA_VERSION" >&2 &&
+    go build -trimpath -ldflags "-s -w" -o "$BIN/keda-operator" github.com/kedacore/keda/v2/cmd/operator)
+}
+
+# Built inside the add-on's own module (its go.mod and go.sum as released): `go install pkg@version`
+# first asks the proxy for the module's version list (deprecation check), which a proxy that
+# serves only named versions refuses.
+build_keda_http() {
+  local dir
+  dir="$(go mod download -json "github.com/kedacore/http-add-on@$KEDA_HTTP_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  (cd "$dir" && GOFLAGS=-mod=readonly go build -trimpath -ldflags "-s -w" -o "$BIN/interceptor" ./interceptor &&
+    GOFLAGS=-mod=readonly go build -trimpath -ldflags "-s -w" -o "$BIN/scaler" ./scaler)
+}
+
 # tool NAME VERSION OUTPUT... -- BUILD_FUNCTION: builds into $TOOLS/NAME-VERSION/bin unless cached,
 # then links its outputs into $LINKS.
 tool() {
@@ -69,11 +102,13 @@ tool() {
   for o in "${outputs[@]}"; do ln -sfn "$BIN/$o" "$LINKS/$o"; done
 }
 
-export CYCLONUS_VERSION LWS_VERSION
-export -f log build_cyclonus build_lws
+export CYCLONUS_VERSION LWS_VERSION KEDA_VERSION KEDA_HTTP_VERSION
+export -f log build_cyclonus build_lws build_keda build_keda_http
 
 total=$SECONDS
 tool cyclonus "$CYCLONUS_VERSION" cyclonus -- build_cyclonus
 tool lws "$LWS_VERSION" lws-manager -- build_lws
+tool keda "$KEDA_VERSION" keda-operator -- build_keda
+tool keda-http "$KEDA_HTTP_VERSION" interceptor scaler -- build_keda_http
 log "all test binaries ready in $((SECONDS - total))s: $LINKS"
 echo "$LINKS"

@@ -10,6 +10,7 @@
 --                or waits for the cluster (a waiting reason, below) and Stalled is not True
 --   Degraded     Stalled=True, or Ready=False with a failure reason (below), or phase Failed with
 --                a reason not listed below (from a newer operator)
+--                (Activating: KEDA woke a model scaled to zero and its replica loads)
 --   Suspended    Ready=True with reason ScaledToZero (KEDA scaled it to zero; healthy but idle)
 --   Healthy      Ready=True for the current generation
 -- The message is the Ready condition's message, so the Argo CD UI says why; with spec.expose and

@@ -36,10 +36,10 @@ const FIELD_RULES: Case[] = [
   ["bad surge", { rollout: { maxSurge: "one" } }, "spec.rollout.maxSurge", "must be an integer or a percentage such as 25%"],
   ["negative quantity", { sharedMemory: "-1Gi" }, "spec.sharedMemory", "must be a Kubernetes quantity such as 16Gi or 500m"],
   [
-    "scale to zero",
-    { autoscaling: { minReplicas: 0, maxReplicas: 2, target: { cpuUtilization: 50 } } },
+    "negative minReplicas",
+    { autoscaling: { minReplicas: -1, maxReplicas: 2, target: { cpuUtilization: 50 } } },
     "spec.autoscaling.minReplicas",
-    "Too small: expected number to be >=1",
+    "Too small: expected number to be >=0",
   ],
   ["bad GPU resource name", { gpu: { count: 1, resourceName: "gpu" } }, "spec.gpu.resourceName", "must be an extended resource name such as nvidia.com/gpu"],
   [

@@ -217,16 +217,55 @@ export const gpuSchema = z
   })
   .describe("GPUs for each replica.");
 
-export const autoscalingSchema = z
+/** In-cluster host names (no wildcard, no port) the interceptor routes to the model. */
+const WAKE_HOST = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+export const wakeSchema = z
   .object({
-    minReplicas: z
+    mode: z
+      .enum(["Request", "Metric"])
+      .describe(
+        "Request: callers go through the KEDA HTTP add-on's interceptor, which holds a request while the model wakes. Metric: a Prometheus query (e.g. an inference gateway's queue) wakes it; requests are not held by us.",
+      ),
+    hosts: z
+      .array(z.string().min(1).max(253).regex(WAKE_HOST, "must be a host name such as llm.team.svc (lower case, no port)"))
+      .min(1)
+      .max(16)
+      .optional()
+      .describe("Request mode: Host header values the interceptor routes to this model. Default: the model Service's in-cluster names."),
+    timeoutSeconds: z
       .number()
       .int()
+      .min(30)
+      .max(86400)
+      .optional()
+      .describe("Request mode: how long the interceptor holds a request for a ready replica before answering 504. Default: the startup budget."),
+    query: z
+      .string()
       .min(1)
-      .max(1000)
-      .describe(
-        "Fewest replicas, at least 1. Scale to zero is not offered yet: with no replica left nothing would wake the model on the next request. To park a model, drop autoscaling and set replicas: 0.",
-      ),
+      .max(4096)
+      .optional()
+      .describe("Metric mode: PromQL returning the waiting plus running requests for this model, read outside its pods."),
+    threshold: z.number().int().min(1).max(100000).optional().describe("Metric mode: the query's value per replica (default 1)."),
+  })
+  .describe("How a model scaled to zero is woken.")
+  .meta(
+    cel(
+      { rule: "self.mode != 'Metric' || has(self.query)", message: "autoscaling.wake.query is required with mode Metric", fieldPath: ".query" },
+      {
+        rule: "self.mode == 'Metric' || (!has(self.query) && !has(self.threshold))",
+        message: "autoscaling.wake.query and threshold apply to mode Metric only",
+      },
+      {
+        rule: "self.mode == 'Request' || (!has(self.hosts) && !has(self.timeoutSeconds))",
+        message: "autoscaling.wake.hosts and timeoutSeconds apply to mode Request only",
+      },
+    ),
+  );
+
+export const autoscalingSchema = z
+  .object({
+    minReplicas: z.number().int().min(0).max(1000).describe("Fewest replicas. 0 (scale to zero when idle) needs a wake path: autoscaling.wake."),
     maxReplicas: z.number().int().min(1).max(1000).describe("Most replicas."),
     target: z
       .object({
@@ -256,12 +295,38 @@ export const autoscalingSchema = z
       ),
     metrics: z.array(metricSpecSchema).max(BOUNDS.metrics).optional().describe("Advanced: raw autoscaling/v2 MetricSpec list, used instead of target."),
     behavior: behaviorSchema.optional(),
+    wake: wakeSchema.optional(),
+    cooldownSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(86400)
+      .optional()
+      .describe(
+        "With minReplicas 0: seconds without requests before the last replica is removed (KEDA's cooldownPeriod). At least the startup budget, so a replica that is still loading is never removed; that is also the default.",
+      ),
   })
   .describe("Autoscaling between minReplicas and maxReplicas. Absent means a fixed replica count.")
   .meta(
     cel(
       { rule: "self.minReplicas <= self.maxReplicas", message: "autoscaling.minReplicas must be less than or equal to maxReplicas" },
       { rule: "has(self.target) != (has(self.metrics) && size(self.metrics) > 0)", message: "autoscaling needs exactly one of target or metrics" },
+      {
+        rule: "self.minReplicas > 0 || has(self.wake)",
+        message:
+          "autoscaling.minReplicas 0 needs autoscaling.wake: with no replica left, only a wake path (mode Request: the KEDA HTTP add-on's interceptor; mode Metric: a gateway's queue metric) can start the model again",
+        fieldPath: ".minReplicas",
+      },
+      {
+        rule: "!has(self.wake) || has(self.target)",
+        message: "autoscaling.wake needs autoscaling.target: raw metrics cannot be combined with a wake path",
+        fieldPath: ".wake",
+      },
+      {
+        rule: "!has(self.cooldownSeconds) || self.minReplicas == 0",
+        message: "autoscaling.cooldownSeconds applies to the last replica only: set minReplicas 0, or use behavior.scaleDown",
+        fieldPath: ".cooldownSeconds",
+      },
     ),
   );
 
@@ -435,6 +500,12 @@ export const modelServiceSpecSchema = z
   .meta(
     cel(
       { rule: "!(has(self.replicas) && has(self.autoscaling))", message: "spec.replicas and spec.autoscaling are mutually exclusive: set one" },
+      {
+        // Without an explicit budget, render checks against the operator's default one.
+        rule: "!has(self.autoscaling) || !has(self.autoscaling.cooldownSeconds) || !has(self.startup) || !has(self.startup.timeoutSeconds) || self.autoscaling.cooldownSeconds >= self.startup.timeoutSeconds",
+        message: "autoscaling.cooldownSeconds must be at least startup.timeoutSeconds, so a replica that is still loading is never removed",
+        fieldPath: ".autoscaling.cooldownSeconds",
+      },
       {
         rule: "!has(self.model.uri) || !(self.model.uri.startsWith('s3://') || self.model.uri.startsWith('gs://')) || has(self.cache)",
         message: "spec.cache is required for s3:// and gs:// models: the weights are downloaded into it",

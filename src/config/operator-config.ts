@@ -52,6 +52,13 @@ export const operatorConfigSchema = z.strictObject({
   keda: z.strictObject({
     enabled: z.boolean().describe("Render KEDA ScaledObjects (needed for engine-metric and GPU-utilisation targets)."),
     prometheusAddress: z.string().describe("Prometheus the ScaledObjects query."),
+    httpAddOn: z
+      .strictObject({
+        scalerAddress: z.string().min(1).describe("gRPC address (host:port) of the HTTP add-on's external scaler, for the external-push trigger."),
+        interceptorNamespaceSelector: configSelector.describe("Namespaces where the add-on's interceptor runs (allowed to reach the model port)."),
+        interceptorPodSelector: configSelector.describe("The interceptor's pods in those namespaces."),
+      })
+      .describe("The KEDA HTTP add-on (autoscaling.wake.mode Request): where its scaler and interceptor run."),
   }),
   clusterDomain: z.string().min(1),
   /** Pod security profile of model pods (absent: Restricted, user/group 1000, 200Gi ephemeral storage). */
@@ -95,7 +102,16 @@ export const defaultOperatorConfig: OperatorConfig = {
     taintKey: "nvidia.com/gpu",
   },
   defaults: { startupTimeoutSeconds: 1800, sharedMemory: "16Gi", servicePort: 80, serviceType: "ClusterIP" },
-  keda: { enabled: false, prometheusAddress: "http://prometheus-operated.monitoring.svc:9090" },
+  keda: {
+    enabled: false,
+    prometheusAddress: "http://prometheus-operated.monitoring.svc:9090",
+    // The add-on's own install (its config/ manifests and Helm chart): namespace keda, these pod labels.
+    httpAddOn: {
+      scalerAddress: "keda-add-ons-http-external-scaler.keda:9090",
+      interceptorNamespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "keda" } },
+      interceptorPodSelector: { matchLabels: { "app.kubernetes.io/component": "add-on", "app.kubernetes.io/instance": "interceptor" } },
+    },
+  },
   clusterDomain: "cluster.local",
   // The namespace is the trust boundary already: whoever can run pods there can use its Secrets.
   access: { default: "Namespace" },

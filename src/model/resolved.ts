@@ -14,7 +14,7 @@ export const DOWNLOAD_CONTAINER = "model-download";
 /** Prefix of the init containers that fetch LoRA adapters (adapter-download-hf, -s3, -gs). */
 export const ADAPTER_DOWNLOAD_CONTAINER = "adapter-download";
 
-/** none: a fixed replica count; hpa: a HorizontalPodAutoscaler; keda: a KEDA ScaledObject (engine metrics, GPU utilisation). */
+/** none: a fixed replica count; hpa: a HorizontalPodAutoscaler; keda: a KEDA ScaledObject (engine metrics, GPU utilisation, scale to zero). */
 export type AutoscalerKind = "none" | "hpa" | "keda";
 
 export type ResolvedModelService = {
@@ -28,6 +28,8 @@ export type ResolvedModelService = {
    */
   autoscalingFloor: number | undefined;
   autoscaler: AutoscalerKind;
+  /** How the model is woken from zero (autoscaling.wake); undefined without a wake path. */
+  wake: ScaleToZero | undefined;
   /** How long a replica may take from start to ready (the startup probe's whole budget). */
   startupBudgetSeconds: number;
   /** GPUs per pod. */
@@ -41,6 +43,15 @@ export type ResolvedModelService = {
   selector: string;
 };
 
+/** Scale to zero: how the model wakes, how long a request is held, how long an idle replica stays. */
+export type ScaleToZero = {
+  mode: "Request" | "Metric";
+  /** Request mode: the interceptor's readiness wait (autoscaling.wake.timeoutSeconds, default the startup budget). */
+  holdSeconds: number;
+  /** KEDA's cooldownPeriod: autoscaling.cooldownSeconds, default the startup budget. */
+  cooldownSeconds: number;
+};
+
 export const startupBudgetSeconds = (spec: ModelServiceSpec, config: OperatorConfig): number =>
   spec.startup?.timeoutSeconds ?? config.defaults.startupTimeoutSeconds;
 
@@ -50,8 +61,22 @@ export const gpuResourceName = (spec: ModelServiceSpec, config: OperatorConfig):
 export function autoscalerKind(spec: ModelServiceSpec): AutoscalerKind {
   const a = spec.autoscaling;
   if (!a) return "none";
+  // Only KEDA scales a Deployment to zero and back (an HPA's minReplicas is at least 1).
+  if (a.wake) return "keda";
   const target = a.target ?? {};
   return target.inFlightRequests !== undefined || target.gpuUtilization !== undefined ? "keda" : "hpa";
+}
+
+/**
+ * The default cooldown is the startup budget: KEDA removes the last replica only after that long
+ * without requests, so a replica woken by a request is never removed while it may still be loading,
+ * and an idle model is kept at least as long as it takes to load it again.
+ */
+export function scaleToZero(spec: ModelServiceSpec, config: OperatorConfig): ScaleToZero | undefined {
+  const a = spec.autoscaling;
+  if (!a?.wake) return undefined;
+  const budget = startupBudgetSeconds(spec, config);
+  return { mode: a.wake.mode, holdSeconds: a.wake.timeoutSeconds ?? budget, cooldownSeconds: a.cooldownSeconds ?? budget };
 }
 
 export function resolve(ms: ModelService, config: OperatorConfig): ResolvedModelService {
@@ -64,6 +89,7 @@ export function resolve(ms: ModelService, config: OperatorConfig): ResolvedModel
     desiredReplicas: a ? a.minReplicas : (spec.replicas ?? 1),
     autoscalingFloor: a ? Math.max(1, a.minReplicas) : undefined,
     autoscaler: autoscalerKind(spec),
+    wake: scaleToZero(spec, config),
     startupBudgetSeconds: startupBudgetSeconds(spec, config),
     gpuCount: spec.gpu?.count ?? 0,
     podsPerReplica: spec.multiNode?.nodes ?? 1,

@@ -26,6 +26,7 @@ import { securityProblems } from "./engine-security.ts";
 import { ENGINES } from "./engines/index.ts";
 import type { EngineContext } from "./engines/types.ts";
 import { ClassViolationError, InvalidSpecError, type Problem } from "./errors.ts";
+import { type InterceptorRoute, interceptorRoute } from "./interceptor-route.ts";
 import { type LeaderWorkerSet, leaderWorkerSet } from "./leader-worker-set.ts";
 import { modelSourceParts, parseModelUri } from "./model-source.ts";
 import { childNames } from "./names.ts";
@@ -39,6 +40,7 @@ export type { BackendTLSPolicy } from "./backend-tls-policy.ts";
 export type { Certificate } from "./certificate.ts";
 export { ENGINES } from "./engines/index.ts";
 export { ClassViolationError, InvalidSpecError, type Problem } from "./errors.ts";
+export type { InterceptorRoute } from "./interceptor-route.ts";
 export type { LeaderWorkerSet } from "./leader-worker-set.ts";
 export { childNames } from "./names.ts";
 export type { NetworkPolicy } from "./network-policy.ts";
@@ -55,6 +57,7 @@ export type RenderedChildren = {
   pdb?: V1PodDisruptionBudget;
   pvc?: V1PersistentVolumeClaim;
   scaledObject?: ScaledObject;
+  interceptorRoute?: InterceptorRoute;
   networkPolicy?: NetworkPolicy;
   certificate?: Certificate;
   httpRoute?: HTTPRoute;
@@ -103,6 +106,18 @@ export const CHILD_KINDS: readonly ChildKind[] = [
   },
   { key: "service", apiVersion: "v1", kind: "Service", plural: "services" },
   { key: "hpa", apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", plural: "horizontalpodautoscalers" },
+  // Before the ScaledObject: the add-on's scaler reads the route when KEDA asks for the metric.
+  {
+    key: "interceptorRoute",
+    apiVersion: "http.keda.sh/v1beta1",
+    kind: "InterceptorRoute",
+    plural: "interceptorroutes",
+    optional: {
+      crd: "interceptorroutes.http.keda.sh",
+      missing:
+        "autoscaling.wake.mode Request needs the KEDA HTTP add-on (http.keda.sh/v1beta1 InterceptorRoute): install it (v0.15 or later), or use wake.mode Metric",
+    },
+  },
   {
     key: "scaledObject",
     apiVersion: "keda.sh/v1alpha1",
@@ -147,8 +162,9 @@ export const CHILD_KINDS: readonly ChildKind[] = [
   },
 ];
 
-/** The child kinds that exist with this config (ScaledObject only when KEDA is enabled). */
-export const childKinds = (config: OperatorConfig): ChildKind[] => CHILD_KINDS.filter((k) => k.key !== "scaledObject" || config.keda.enabled);
+/** The child kinds that exist with this config (ScaledObject and InterceptorRoute only when KEDA is enabled). */
+export const childKinds = (config: OperatorConfig): ChildKind[] =>
+  CHILD_KINDS.filter((k) => (k.key !== "scaledObject" && k.key !== "interceptorRoute") || config.keda.enabled);
 
 /**
  * Checks admission cannot make: the spec's CEL rules are in the CRD (src/api/schema.ts) and run
@@ -229,6 +245,8 @@ export function render(ms: ModelService, config: OperatorConfig, cls?: ModelServ
     rc.podsPerReplica > 1 ? { leaderWorkerSet: leaderWorkerSet(rc), service: service(rc) } : { deployment: deployment(rc), service: service(rc) };
   if (rc.autoscaler === "hpa") children.hpa = horizontalPodAutoscaler(rc);
   if (rc.autoscaler === "keda") children.scaledObject = scaledObject(rc);
+  const route = interceptorRoute(rc);
+  if (route) children.interceptorRoute = route;
   const pdb = podDisruptionBudget(rc);
   if (pdb) children.pdb = pdb;
   const pvc = cachePvc(rc);

@@ -15,6 +15,7 @@ describe("childName", () => {
       pdb: "llama",
       pvc: "llama-cache",
       scaledObject: "llama",
+      interceptorRoute: "llama",
       networkPolicy: "llama",
       httpRoute: "llama",
       securityPolicy: "llama",

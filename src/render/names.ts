@@ -32,6 +32,7 @@ export type ChildNames = {
   pdb: string;
   pvc: string;
   scaledObject: string;
+  interceptorRoute: string;
   networkPolicy: string;
   httpRoute: string;
   securityPolicy: string;
@@ -51,6 +52,7 @@ export function childNames(name: string): ChildNames {
     pdb: base,
     pvc: childName(name, "cache"),
     scaledObject: base,
+    interceptorRoute: base,
     networkPolicy: base,
     httpRoute: base,
     securityPolicy: base,

@@ -1,5 +1,6 @@
 // The NetworkPolicy that decides who reaches the model's pods. Ingress only (egress stays open:
-// downloads, multi-node traffic). Three rules: callers to the serving port, the ModelService's own
+// downloads, multi-node traffic). Three rules: callers (and the KEDA HTTP add-on's interceptor when
+// it wakes the model) to the serving port, the ModelService's own
 // pods to every port, monitoring to the metrics port. NetworkPolicy is L4: where metrics share the
 // serving port, monitoring can reach the API too (the engine's key still applies there).
 import type { KubernetesObject } from "@kubernetes/client-node";
@@ -36,6 +37,16 @@ function gatewayPeers(rc: RenderContext): Peer[] {
   return namespaces.map((ns) => ({ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: ns } } }));
 }
 
+/**
+ * With autoscaling.wake.mode Request every caller arrives through the KEDA HTTP add-on's
+ * interceptor, whatever spec.access says: it must reach the serving port (where it runs: keda.httpAddOn).
+ */
+function interceptorPeers(rc: RenderContext): Peer[] {
+  if (rc.wake?.mode !== "Request") return [];
+  const addOn = rc.config.keda.httpAddOn;
+  return [{ namespaceSelector: selector(addOn.interceptorNamespaceSelector), podSelector: selector(addOn.interceptorPodSelector) }];
+}
+
 function callerPeers(rc: RenderContext, mode: AccessMode): Peer[] {
   switch (mode) {
     case "Explicit":
@@ -55,7 +66,7 @@ export function networkPolicy(rc: RenderContext): NetworkPolicy | undefined {
   if (mode === "None") return undefined;
   const port = rc.engineCtx.port;
   const ingress: IngressRule[] = [];
-  const callers = [...callerPeers(rc, mode), ...gatewayPeers(rc)];
+  const callers = [...callerPeers(rc, mode), ...gatewayPeers(rc), ...interceptorPeers(rc)];
   // A rule with no peers would allow every source: leave it out instead.
   if (callers.length > 0) ingress.push({ from: callers, ports: [{ protocol: "TCP", port }] });
   ingress.push({ from: [{ podSelector: { matchLabels: selectorLabels(rc.name) } }] });

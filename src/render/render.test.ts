@@ -559,6 +559,7 @@ describe("children", () => {
       "LeaderWorkerSet",
       "Service",
       "HorizontalPodAutoscaler",
+      "InterceptorRoute",
       "ScaledObject",
       "PodDisruptionBudget",
       "SecurityPolicy",
@@ -567,10 +568,13 @@ describe("children", () => {
     ]);
     expect(childKinds(defaultOperatorConfig).map((k) => k.plural)).not.toContain("scaledobjects");
     expect(childKinds(kedaConfig).map((k) => k.plural)).toContain("scaledobjects");
+    expect(childKinds(defaultOperatorConfig).map((k) => k.plural)).not.toContain("interceptorroutes");
+    expect(childKinds(kedaConfig).map((k) => k.plural)).toContain("interceptorroutes");
     // Add-on kinds (KEDA, Gateway API, Envoy Gateway, cert-manager) name their CRD and what to install.
     expect(CHILD_KINDS.filter((k) => k.optional).map((k) => k.kind)).toEqual([
       "Certificate",
       "LeaderWorkerSet",
+      "InterceptorRoute",
       "ScaledObject",
       "SecurityPolicy",
       "BackendTLSPolicy",

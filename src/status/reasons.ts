@@ -31,6 +31,7 @@ export const REASONS = {
   // the Deployment gave up waiting
   ProgressDeadlineExceeded: "ProgressDeadlineExceeded",
   // work in progress
+  Activating: "Activating",
   Loading: "Loading",
   Scheduling: "Scheduling",
   Progressing: "Progressing",
@@ -82,6 +83,7 @@ const REASON_CLASSES = {
   [REASONS.NoMatchingNode]: "waiting",
   [REASONS.Unschedulable]: "waiting",
   [REASONS.ProgressDeadlineExceeded]: "failure",
+  [REASONS.Activating]: "progress",
   [REASONS.Loading]: "progress",
   [REASONS.Scheduling]: "progress",
   [REASONS.Progressing]: "progress",

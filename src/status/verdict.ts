@@ -3,7 +3,7 @@
 // (undefined) otherwise, first match wins:
 //
 //   invalidSpec → classProblem → nameConflict → applyFailed → deploymentMissing → deploymentBehind →
-//   scaledToZero → (replica problems) serving → rolloutBlocked → notReady
+//   scaledToZero → (replica problems) serving → activating → rolloutBlocked → notReady
 //
 // The semantics of each condition are described at the top of compute.ts.
 import type { V1Deployment, V1DeploymentCondition, V1ReplicaSet, V1ReplicaSetCondition } from "@kubernetes/client-node";
@@ -173,11 +173,25 @@ export function deploymentBehind(x: WithDeployment): Verdict | undefined {
   };
 }
 
-/** Parked with zero replicas: Ready, phase Idle. */
+/** With minReplicas 0 and a wake path: KEDA scales the model to zero and back. */
+const wakesFromZero = (x: VerdictInput) => (x.spec.autoscaling?.minReplicas === 0 ? x.resolved.wake : undefined);
+
+/** What wakes a model at zero, for the messages. */
+function wakeHow(x: VerdictInput): string {
+  const wake = wakesFromZero(x);
+  if (!wake) return "";
+  return wake.mode === "Request"
+    ? `the next request through the KEDA HTTP add-on's interceptor wakes it (held up to ${formatDuration(wake.holdSeconds * 1000)})`
+    : "KEDA wakes it when autoscaling.wake.query is above 0";
+}
+
+/** Zero replicas, parked (spec.replicas 0) or scaled to zero by KEDA: Ready, phase Idle. */
 export function scaledToZero(x: WithDeployment): Verdict | undefined {
   if (x.desired !== 0) return undefined;
-  // minReplicas is at least 1, so only spec.replicas: 0 (or kubectl scale) gets here.
-  const msg = "parked: spec.replicas is 0; scale it up to serve again";
+  const wake = wakesFromZero(x);
+  const msg = wake
+    ? `scaled to zero by KEDA after ${formatDuration(wake.cooldownSeconds * 1000)} without requests; ${wakeHow(x)}`
+    : "parked: spec.replicas is 0; scale it up to serve again";
   return {
     phase: "Idle",
     ready: cond("True", REASONS.ScaledToZero, msg),
@@ -322,6 +336,33 @@ export function servingVerdict(x: WithDeployment, p: ReplicaProblems): Verdict |
   return { phase: extra ? "Degraded" : "Ready", ready: cond("True", REASONS.Ready, msg), reconciling, stalled: cond("False", REASONS.Ready) };
 }
 
+/** What a model coming back from zero may be doing: anything but a failure. */
+const WAKING: ReadonlySet<string> = new Set([REASONS.Loading, REASONS.Scheduling, REASONS.Progressing, REASONS.Pending]);
+
+/**
+ * Woken from zero (or starting at it): no replica serves yet and nothing is failing, so callers
+ * wait (at the interceptor in Request mode). Ready False, reason Activating, elapsed vs the budget
+ * (at minute resolution, so a recomputation seconds later writes nothing).
+ */
+export function activating(x: WithDeployment, p: ReplicaProblems): Verdict | undefined {
+  const wake = wakesFromZero(x);
+  if (!wake || serving(x) > 0 || p.stall || p.list.some((q) => !WAKING.has(q.reason))) return undefined;
+  const budgetMs = x.resolved.startupBudgetSeconds * 1000;
+  const starts = x.diags.map((d) => d.since).filter((t): t is number => t !== undefined);
+  const what = starts.length
+    ? `loading for ${formatElapsed(x.now - Math.min(...starts))} of the ${formatDuration(budgetMs)} startup budget`
+    : `${allParts(p).join("; ") || "waiting for the replica"} (startup budget ${formatDuration(budgetMs)})`;
+  const held = wake.mode === "Request" ? `; requests wait at the interceptor up to ${formatDuration(wake.holdSeconds * 1000)}` : "";
+  const msg = truncate(`woken from zero by KEDA: ${what}${held}`);
+  const phase = p.list.some((q) => q.reason === REASONS.Loading) ? "Loading" : p.list.some((q) => q.reason === REASONS.Scheduling) ? "Scheduling" : "Pending";
+  return {
+    phase,
+    ready: cond("False", REASONS.Activating, msg),
+    reconciling: cond("True", REASONS.Activating, msg),
+    stalled: cond("False", REASONS.Activating),
+  };
+}
+
 const primaryReason = (p: ReplicaProblems): Reason => p.list[0]?.reason ?? REASONS.Progressing;
 const body = (p: ReplicaProblems): string => allParts(p).join("; ") || "waiting for replicas to become ready";
 const stalledCondition = (p: ReplicaProblems): Cond =>
@@ -361,5 +402,5 @@ export function verdict(x: VerdictInput): Verdict {
   const settled = deploymentBehind(d) ?? scaledToZero(d);
   if (settled) return settled;
   const p = replicaProblems(d);
-  return servingVerdict(d, p) ?? rolloutBlocked(d, p) ?? notReady(d, p);
+  return servingVerdict(d, p) ?? activating(d, p) ?? rolloutBlocked(d, p) ?? notReady(d, p);
 }

@@ -249,7 +249,10 @@ image: {digest: "sha256:${"a".repeat(64)}"}
       { apiGroups: ["leaderworkerset.x-k8s.io"], resources: ["leaderworkersets"], verbs: ["get", "list", "watch", "create", "patch", "delete"] },
       { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
     ];
-    const kedaRule: Rule = { apiGroups: ["keda.sh"], resources: ["scaledobjects"], verbs: ["get", "list", "watch", "create", "patch", "delete"] };
+    const kedaRules: Rule[] = [
+      { apiGroups: ["keda.sh"], resources: ["scaledobjects"], verbs: ["get", "list", "watch", "create", "patch", "delete"] },
+      { apiGroups: ["http.keda.sh"], resources: ["interceptorroutes"], verbs: ["get", "list", "watch", "create", "patch", "delete"] },
+    ];
     const leaseRules: Rule[] = [{ apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] }];
     const rbacKinds = new Set(["ClusterRole", "Role"]);
     const roles = (objs: K8sObject[]) => objs.filter((o) => rbacKinds.has(o.kind)) as (K8sObject & { rules: Rule[] })[];
@@ -286,7 +289,7 @@ image: {digest: "sha256:${"a".repeat(64)}"}
       const rs = roles(objs);
       const operatorRoles = rs.filter((r) => r.metadata.name === "t-modelservice-operator");
       expect(operatorRoles.map((r) => `${r.kind}/${r.metadata.namespace}`)).toEqual(["Role/team-a", "Role/team-b"]);
-      for (const r of operatorRoles) expect(r.rules).toEqual([...operatorRules, kedaRule]);
+      for (const r of operatorRoles) expect(r.rules).toEqual([...operatorRules, ...kedaRules]);
       const lease = rs.find((r) => r.metadata.name === "t-modelservice-operator-leader-election");
       expect(lease).toMatchObject({ kind: "Role", metadata: { namespace: "mso-t" }, rules: leaseRules });
       expect(objs.filter((o) => o.kind === "RoleBinding").map((o) => o.metadata.namespace)).toEqual(["mso-t", "team-a", "team-b"]);

@@ -48,6 +48,7 @@ const invalid = (path: string, message: string) => ({ path, message });
 const SECRET_REF = { secretKeyRef: { name: "s", key: "k" } };
 const CPU_TARGET = { minReplicas: 1, maxReplicas: 2, target: { cpuUtilization: 80 } };
 const CPU_REQUEST = { requests: { cpu: "4" } };
+const TO_ZERO = { minReplicas: 0, maxReplicas: 2, target: { inFlightRequests: 4 } };
 const RWOP = { size: "20Gi", accessMode: "ReadWriteOncePod" };
 
 const BOTH_ZERO = "rollout.maxSurge and rollout.maxUnavailable cannot both be 0";
@@ -353,6 +354,77 @@ const GENERAL_CASES: RuleCase[] = [
     name: "a target with two metrics",
     patch: spec({ autoscaling: { minReplicas: 1, maxReplicas: 2, target: { cpuUtilization: 80, gpuUtilization: 80 } }, resources: CPU_REQUEST }),
     expect: invalid("spec.autoscaling.target", "autoscaling.target must set exactly one of"),
+  },
+
+  // spec.autoscaling: scale to zero
+  { name: "scale to zero woken by requests", patch: spec({ autoscaling: { ...TO_ZERO, wake: { mode: "Request" } } }), expect: "valid" },
+  {
+    name: "scale to zero woken by a gateway metric",
+    patch: spec({ autoscaling: { ...TO_ZERO, wake: { mode: "Metric", query: "sum(gateway_queue{model='m'})", threshold: 4 } } }),
+    expect: "valid",
+  },
+  {
+    name: "scale to zero without a wake path",
+    patch: spec({ autoscaling: TO_ZERO }),
+    expect: invalid("spec.autoscaling.minReplicas", "autoscaling.minReplicas 0 needs autoscaling.wake"),
+  },
+  {
+    name: "scale to zero with a fixed replica count",
+    patch: spec({ replicas: 1, autoscaling: { ...TO_ZERO, wake: { mode: "Request" } } }),
+    expect: invalid("spec", "spec.replicas and spec.autoscaling are mutually exclusive"),
+  },
+  {
+    name: "a wake path on raw metrics",
+    patch: spec({
+      autoscaling: {
+        minReplicas: 0,
+        maxReplicas: 2,
+        wake: { mode: "Request" },
+        metrics: [{ type: "Resource", resource: { name: "memory", target: { type: "Utilization", averageUtilization: 80 } } }],
+      },
+    }),
+    expect: invalid("spec.autoscaling.wake", "autoscaling.wake needs autoscaling.target"),
+  },
+  {
+    name: "a Request wake path with hosts and a timeout",
+    patch: spec({ autoscaling: { ...TO_ZERO, wake: { mode: "Request", hosts: ["llm.team.svc"], timeoutSeconds: 600 } } }),
+    expect: "valid",
+  },
+  {
+    name: "a Metric wake path without a query",
+    patch: spec({ autoscaling: { ...TO_ZERO, wake: { mode: "Metric" } } }),
+    expect: invalid("spec.autoscaling.wake.query", "autoscaling.wake.query is required with mode Metric"),
+  },
+  {
+    name: "a Request wake path with a query",
+    patch: spec({ autoscaling: { ...TO_ZERO, wake: { mode: "Request", query: "up" } } }),
+    expect: invalid("spec.autoscaling.wake", "autoscaling.wake.query and threshold apply to mode Metric only"),
+  },
+  {
+    name: "a Metric wake path with an interceptor timeout",
+    patch: spec({ autoscaling: { ...TO_ZERO, wake: { mode: "Metric", query: "up", timeoutSeconds: 600 } } }),
+    expect: invalid("spec.autoscaling.wake", "autoscaling.wake.hosts and timeoutSeconds apply to mode Request only"),
+  },
+  {
+    name: "a cooldown as long as the startup budget",
+    patch: spec({ startup: { timeoutSeconds: 600 }, autoscaling: { ...TO_ZERO, wake: { mode: "Request" }, cooldownSeconds: 600 } }),
+    expect: "valid",
+  },
+  {
+    name: "a cooldown shorter than the startup budget",
+    patch: spec({ startup: { timeoutSeconds: 600 }, autoscaling: { ...TO_ZERO, wake: { mode: "Request" }, cooldownSeconds: 300 } }),
+    expect: invalid("spec.autoscaling.cooldownSeconds", "autoscaling.cooldownSeconds must be at least startup.timeoutSeconds"),
+  },
+  {
+    name: "a cooldown without scale to zero",
+    patch: spec({ autoscaling: { minReplicas: 1, maxReplicas: 2, target: { inFlightRequests: 4 }, cooldownSeconds: 600 } }),
+    expect: invalid("spec.autoscaling.cooldownSeconds", "autoscaling.cooldownSeconds applies to the last replica only"),
+  },
+  {
+    name: "a cooldown of 30 s",
+    patch: spec({ autoscaling: { ...TO_ZERO, wake: { mode: "Request" }, cooldownSeconds: 30 } }),
+    expect: invalid("spec.autoscaling.cooldownSeconds", "must be at least 60"),
+    serverMessage: "spec.autoscaling.cooldownSeconds in body should be greater than or equal to 60",
   },
 
   // spec.rollout

@@ -1,4 +1,5 @@
-// Tools only the tests need (cyclonus, the LeaderWorkerSet controller), built by scripts/build-test-binaries.sh from the Go module
+// Tools only the tests need (cyclonus, the LeaderWorkerSet controller, KEDA's operator and the KEDA
+// HTTP add-on's interceptor and scaler), built by scripts/build-test-binaries.sh from the Go module
 // proxy, each cached under ~/.cache/modelservice-operator/test-tools/<tool>-<version>/ and linked into
 // test-tools/bin. The first build
 // takes minutes; later calls return at once. MSO_TEST_BIN_DIR names a directory that already
@@ -8,8 +9,9 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { KEDA_BINARIES } from "../../src/localcluster/keda.ts";
 
-export const TEST_BINARIES = ["cyclonus", "lws-manager"] as const;
+export const TEST_BINARIES = ["cyclonus", "lws-manager", ...KEDA_BINARIES] as const;
 export const TEST_BUILD_SCRIPT = fileURLToPath(new URL("../../scripts/build-test-binaries.sh", import.meta.url));
 
 export async function ensureTestBinaries(opts: { onProgress?: (line: string) => void } = {}): Promise<string> {

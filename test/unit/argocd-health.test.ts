@@ -146,6 +146,12 @@ describe("Argo CD health check", () => {
     expect(health(msvc({ ...status, phase: "Idle" }))).toEqual({ status: "Suspended", message: "Scaled to zero by KEDA; the next request scales it up" });
   });
 
+  it("is Progressing while a model woken from zero loads (Activating)", () => {
+    const msg = "woken from zero by KEDA: loading for 1m of the 10m startup budget; requests wait at the interceptor up to 10m";
+    const status = conditions(cond("Ready", "False", "Activating", msg), cond("Reconciling", "True", "Activating", msg));
+    expect(health(msvc({ ...status, phase: "Loading" }))).toEqual({ status: "Progressing", message: msg });
+  });
+
   it("is Progressing while Reconciling is True, even when still serving", () => {
     const status = conditions(cond("Ready", "True", "Ready", "1/1 replicas serving"), cond("Reconciling", "True", "RollingOut", "Rolling out 1 of 2 replicas"));
     expect(health(msvc(status))).toEqual({ status: "Progressing", message: "Rolling out 1 of 2 replicas" });

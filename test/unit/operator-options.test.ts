@@ -95,7 +95,7 @@ describe("parseOptions", () => {
     const o = parseOptions(["--config", good], {});
     expect(o.config.images.vLLM).toBe("example.com/vllm:1");
     expect(o.config.images.TGI).toBe(defaultOperatorConfig.images.TGI);
-    expect(o.config.keda).toEqual({ enabled: true, prometheusAddress: defaultOperatorConfig.keda.prometheusAddress });
+    expect(o.config.keda).toEqual({ ...defaultOperatorConfig.keda, enabled: true });
 
     const bad = join(dir, "bad.yaml");
     writeFileSync(bad, "defaults:\n  servicePort: 99999\n");

@@ -129,5 +129,9 @@ Never add Secrets or wildcards here: the operator only references Secrets by nam
 - apiGroups: ["keda.sh"]
   resources: ["scaledobjects"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
+# The HTTP add-on's route for autoscaling.wake.mode Request (watched only while its CRD is established).
+- apiGroups: ["http.keda.sh"]
+  resources: ["interceptorroutes"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
 {{- end }}
 {{- end }}
