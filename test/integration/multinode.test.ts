@@ -118,6 +118,35 @@ describe("a ModelService over two nodes of 8 GPUs", () => {
     expect(auditWrites({ since: new Date(0), userAgent: `modelservice-operator/${fx.op.identity}`, namespace: fx.ns }).length).toBeGreaterThan(2);
   });
 
+  it("a killed worker takes its group down and back (RecreateGroupOnPodRestart), and the status says so meanwhile", async () => {
+    const groupPods = await pods();
+    const leader = groupPods.find((p) => p.metadata?.labels?.["leaderworkerset.sigs.k8s.io/worker-index"] === "0");
+    const worker = groupPods.find((p) => p.metadata?.labels?.["leaderworkerset.sigs.k8s.io/worker-index"] === "1");
+    expect(leader && worker).toBeTruthy();
+    const t0 = performance.now();
+    await fx.client.request("DELETE", resourcePath({ apiVersion: "v1", plural: "pods", namespace: fx.ns, name: worker?.metadata?.name ?? "" }), {
+      query: { gracePeriodSeconds: "0" },
+    });
+    // While the group is recreated the model is not serving, and the status says it.
+    const down = await waitFor(
+      "Ready False while the group restarts",
+      async () => ((m) => (condition(m, "Ready")?.status === "False" ? m : undefined))(await ms()),
+      60_000,
+      50,
+    );
+    expect(condition(down, "Ready")?.reason).toMatch(/^(Loading|Scheduling|Progressing|Pending)$/);
+    expect(down.status?.readyReplicas ?? 0).toBe(0);
+    const back = await waitFor("Ready again", async () => ((m) => (isReady(m) ? m : undefined))(await ms()), 120_000);
+    expect(back.status?.replicaSummary).toBe("1/1");
+    // The whole group was recreated, not only the worker: the leader is a new pod.
+    const newLeader = (await pods()).find((p) => p.metadata?.labels?.["leaderworkerset.sigs.k8s.io/worker-index"] === "0");
+    expect(newLeader?.metadata?.uid).toBeDefined();
+    expect(newLeader?.metadata?.uid).not.toBe(leader?.metadata?.uid);
+    console.log(
+      `[measure] worker killed → group Ready again in ${((performance.now() - t0) / 1000).toFixed(1)}s; meanwhile ${condition(down, "Ready")?.reason}: ${condition(down, "Ready")?.message}`,
+    );
+  });
+
   it("kubectl scale adds a group; a group that cannot fit reports InsufficientGPU with pods × GPUs", async () => {
     const kubectl = (...args: string[]) =>
       execFileSync(join(inject("binDir"), "kubectl"), ["--kubeconfig", kubeconfigPath(), "-n", fx.ns, ...args], { encoding: "utf8" });
