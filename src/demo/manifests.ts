@@ -2,7 +2,10 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
+import { modelServiceSchema } from "../api/schema.ts";
+import { defaultOperatorConfig } from "../config/operator-config.ts";
 import { type KubeClient, resourcePath } from "../kube/client.ts";
+import { CHILD_KINDS, orderedChildren, render } from "../render/index.ts";
 
 export const DEMO_FIELD_MANAGER = "modelservice-demo";
 
@@ -58,4 +61,25 @@ export async function apply(client: KubeClient, m: Manifest): Promise<void> {
     contentType: "application/apply-patch+yaml",
     query: { fieldManager: DEMO_FIELD_MANAGER, force: true },
   });
+}
+
+/**
+ * The add-ons (CRD name and what to install) a ModelService manifest needs that are not in `served`:
+ * its rendered children of optional kinds (LeaderWorkerSet, cert-manager, Gateway API, KEDA...).
+ * A manifest that does not render needs nothing here: the operator reports why in its status.
+ */
+export function missingAddOns(m: Manifest, served: ReadonlySet<string>): { crd: string; missing: string }[] {
+  const parsed = modelServiceSchema.safeParse({ ...m, metadata: { namespace: "default", uid: "demo", ...m.metadata } });
+  if (!parsed.success) return [];
+  let kinds: string[];
+  try {
+    kinds = orderedChildren(render(parsed.data, defaultOperatorConfig)).map((c) => c.kind ?? "");
+  } catch {
+    return [];
+  }
+  const out: { crd: string; missing: string }[] = [];
+  for (const k of CHILD_KINDS) {
+    if (k.optional && kinds.includes(k.kind) && !served.has(k.optional.crd) && !out.some((o) => o.crd === k.optional?.crd)) out.push(k.optional);
+  }
+  return out;
 }

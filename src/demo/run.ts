@@ -11,7 +11,7 @@ import { isApiError, KubeClient, loadKubeConfig, resourcePath } from "../kube/cl
 import { simulatedPrerequisites } from "../localcluster/example-prereqs.ts";
 import { installCrd } from "../operator/install-crd.ts";
 import { type RunningOperator, startOperator } from "../operator/start.ts";
-import { apply, CLUSTER_SCOPED, type Manifest, manifestPath, readExamples } from "./manifests.ts";
+import { apply, CLUSTER_SCOPED, type Manifest, manifestPath, missingAddOns, readExamples } from "./manifests.ts";
 import { Scene, sceneModels } from "./scene.ts";
 import { formatElapsed, formatTable, isReady, isSettled, rowOf } from "./table.ts";
 import { LiveView } from "./view.ts";
@@ -138,6 +138,19 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       if (server && !o.keep) cleanups.push(async () => void (await client.request("DELETE", `/api/v1/namespaces/${o.namespace}`).catch(() => {})));
     }
     if (!server) {
+      // The local cluster has no add-on controllers (LeaderWorkerSet, cert-manager, a gateway): an
+      // example that needs one would only say what to install, so it is left out, with that line.
+      const served = new Set(
+        (await client.request<{ items: { metadata: { name: string } }[] }>("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions")).items.map(
+          (c) => c.metadata.name,
+        ),
+      );
+      manifests = manifests.filter((m) => {
+        const missing = m.kind === "ModelService" ? missingAddOns(m, served) : [];
+        const why = missing.length === 1 ? missing[0]?.missing : `needs ${missing.map((a) => a.crd).join(", ")}`;
+        if (missing.length > 0) say(`[demo] skipped ModelService ${m.metadata.name} (not on the local cluster): ${why}`);
+        return missing.length === 0;
+      });
       const prereqs = simulatedPrerequisites(manifests, o.namespace, o.simulateLoadSeconds);
       manifests = prereqs.manifests;
       for (const n of prereqs.notes) say(`[demo] ${n}`);
