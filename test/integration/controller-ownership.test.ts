@@ -4,13 +4,19 @@
 // that need a ScaledObject cannot get one.
 import type { V1Service } from "@kubernetes/client-node";
 import { pino } from "pino";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { defaultOperatorConfig, type OperatorConfig } from "../../src/config/operator-config.ts";
 import { Controller, KEDA_NOT_SERVED } from "../../src/controller/controller.ts";
 import { EventRecorder } from "../../src/kube/events.ts";
+import { removeThirdPartyCrds } from "../../src/localcluster/third-party-crds.ts";
 import { applyModelService, condition, get, getDeployment, getModelService, gpuSpec, sleep, useTestNamespace, waitFor } from "./controller-helpers.ts";
 
 const fx = useTestNamespace("ctl-own");
+
+// KEDA's CRDs are cluster-wide and the control plane is shared: another file may have left them.
+beforeAll(async () => {
+  await removeThirdPartyCrds(fx.client, ["keda", "kedaHttpAddOn"]);
+});
 
 /** A controller for the test namespace, run in-process as the leader until stopped. */
 async function runController(config: OperatorConfig) {

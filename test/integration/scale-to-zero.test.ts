@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { defaultOperatorConfig, type OperatorConfig } from "../../src/config/operator-config.ts";
 import { type LocalKeda, startLocalKeda } from "../../src/localcluster/keda.ts";
-import { installThirdPartyCrds } from "../../src/localcluster/third-party-crds.ts";
+import { installThirdPartyCrds, removeThirdPartyCrds } from "../../src/localcluster/third-party-crds.ts";
 import { installCrd } from "../../src/operator/install-crd.ts";
 import type { RunningOperator } from "../../src/operator/start.ts";
 import {
@@ -80,6 +80,8 @@ describe("scale to zero with the real KEDA and HTTP add-on", () => {
     upstream?.close();
     if (ns) await deleteNamespace(client, ns);
     if (kedaNs) await deleteNamespace(client, kedaNs);
+    // The CRDs are cluster-wide and the control plane is shared: later files expect no KEDA.
+    await removeThirdPartyCrds(client, ["keda", "kedaHttpAddOn"]);
     client.close();
   });
 
