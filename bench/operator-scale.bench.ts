@@ -26,6 +26,7 @@ import { KubeClient, loadKubeConfig, resourcePath } from "../src/kube/client.ts"
 import { Informer } from "../src/kube/informer.ts";
 import { type AuditEvent, auditMark, readAuditEvents } from "../src/localcluster/audit.ts";
 import { type ControlPlane, startControlPlane } from "../src/localcluster/control-plane.ts";
+import { h100Fleet } from "../src/localcluster/fleet.ts";
 import { installCrd } from "../src/operator/install-crd.ts";
 import { CHILD_KINDS, childKinds, orderedChildren, render } from "../src/render/index.ts";
 import { numberFlag } from "./common.ts";
@@ -300,18 +301,7 @@ async function freshControlPlane(n: number): Promise<ControlPlane> {
   const nodes = Math.max(20, Math.ceil((n * 1.1) / GPUS_PER_NODE));
   return startControlPlane({
     auditReads: true,
-    fleet: {
-      pools: [
-        {
-          name: "gpu",
-          count: nodes,
-          cpu: "192",
-          memory: "2Ti",
-          pods: 110,
-          gpu: { resources: { "nvidia.com/gpu": GPUS_PER_NODE }, product: "NVIDIA-H100-80GB-HBM3", memoryMiB: 81559 },
-        },
-      ],
-    },
+    fleet: h100Fleet(nodes),
     onProgress: (l) => note(`control plane: ${l}`),
   });
 }

@@ -26,6 +26,7 @@ import { isApiError, KubeClient, loadKubeConfig, resourcePath } from "../../src/
 import { auditMark, readAuditEvents } from "../../src/localcluster/audit.ts";
 import { type ControlPlane, startControlPlane } from "../../src/localcluster/control-plane.ts";
 import { type FaultProxy, startFaultProxy } from "../../src/localcluster/fault-proxy.ts";
+import { h100Fleet } from "../../src/localcluster/fleet.ts";
 import { NAME_LABEL } from "../../src/model/labels.ts";
 import { installCrd } from "../../src/operator/install-crd.ts";
 import { childKinds, orderedChildren, render } from "../../src/render/index.ts";
@@ -171,18 +172,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const nodes = Math.max(4, Math.ceil(((o.n + extra) * 1.3) / GPUS_PER_NODE));
   const cp: ControlPlane = await startControlPlane({
     auditReads: true,
-    fleet: {
-      pools: [
-        {
-          name: "gpu",
-          count: nodes,
-          cpu: "192",
-          memory: "2Ti",
-          pods: 110,
-          gpu: { resources: { "nvidia.com/gpu": GPUS_PER_NODE }, product: "NVIDIA-H100-80GB-HBM3", memoryMiB: 81559 },
-        },
-      ],
-    },
+    fleet: h100Fleet(nodes),
     onProgress: (l) => log(`[chaos ${at()}] ${l}`),
   });
   const client = new KubeClient(loadKubeConfig(cp.kubeconfigPath), { userAgent: UA, timeoutMs: 15_000 });

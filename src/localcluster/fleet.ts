@@ -65,6 +65,20 @@ export const DEFAULT_FLEET: FleetSpec = {
 };
 
 /** Total of each extended resource in a fleet, e.g. { "nvidia.com/gpu": 20, ... }. */
+/** A fleet of `count` identical 8 × H100 nodes, each taking 110 pods: for runs at scale (bench, chaos). */
+export const h100Fleet = (count: number): FleetSpec => ({
+  pools: [
+    {
+      name: "gpu",
+      count,
+      cpu: "192",
+      memory: "2Ti",
+      pods: 110,
+      gpu: { resources: { "nvidia.com/gpu": 8 }, product: "NVIDIA-H100-80GB-HBM3", memoryMiB: 81559 },
+    },
+  ],
+});
+
 export const fleetResourceTotals = (fleet: FleetSpec): Record<string, number> => {
   const totals: Record<string, number> = {};
   for (const pool of fleet.pools) {
