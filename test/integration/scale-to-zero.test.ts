@@ -9,31 +9,10 @@
 // interceptor's HTTP_PROXY is a small local HTTP server that answers in the engine's place. Every
 // other hop is real: interceptor → admin endpoint → scaler → KEDA (external-push) → Deployment
 // scale → ReplicaSet → kwok pod Ready → EndpointSlice → interceptor.
-import { mkdtempSync } from "node:fs";
-import type { Server } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { defaultOperatorConfig, type OperatorConfig } from "../../src/config/operator-config.ts";
-import { type LocalKeda, startLocalKeda } from "../../src/localcluster/keda.ts";
-import { installThirdPartyCrds, removeThirdPartyCrds } from "../../src/localcluster/third-party-crds.ts";
-import { installCrd } from "../../src/operator/install-crd.ts";
-import type { RunningOperator } from "../../src/operator/start.ts";
-import {
-  applyModelService,
-  condition,
-  createNamespace,
-  deleteNamespace,
-  get,
-  getDeployment,
-  getModelService,
-  gpuSpec,
-  kubeconfigPath,
-  startTestOperator,
-  testClient,
-  waitFor,
-} from "./controller-helpers.ts";
-import { callThroughInterceptor, type Seen, startUpstream } from "./helpers/upstream.ts";
+import { describe, expect, it } from "vitest";
+import { applyModelService, condition, get, getDeployment, getModelService, gpuSpec, testClient, waitFor } from "./controller-helpers.ts";
+import { useKedaStack } from "./helpers/keda-stack.ts";
+import { callThroughInterceptor } from "./helpers/upstream.ts";
 
 const NAME = "idle";
 const LOAD_SECONDS = 4;
@@ -43,47 +22,8 @@ const STARTUP_SECONDS = 60;
 
 describe("scale to zero with the real KEDA and HTTP add-on", () => {
   const client = testClient();
-  let ns = "";
-  let kedaNs = "";
-  let keda: LocalKeda | undefined;
-  let op: RunningOperator | undefined;
-  let upstream: Server | undefined;
-  const seen: Seen[] = [];
-
-  beforeAll(async () => {
-    const testBinDir = inject("testBinDir");
-    if (!testBinDir) throw new Error("the test binaries (KEDA, the HTTP add-on) were not built: see the global setup's output");
-    await installCrd(client);
-    await installThirdPartyCrds(client, ["keda", "kedaHttpAddOn"]);
-    ns = await createNamespace(client, "s2z");
-    kedaNs = await createNamespace(client, "keda");
-    const up = await startUpstream(seen);
-    upstream = up.server;
-    keda = await startLocalKeda(client, {
-      kubeconfigPath: kubeconfigPath(),
-      testBinDir,
-      namespace: kedaNs,
-      upstreamProxy: up.url,
-      logDir: mkdtempSync(join(tmpdir(), "mso-keda-")),
-    });
-    process.stderr.write(`[keda] logs: ${keda.processes.map((p) => p.logPath).join(" ")}\n`);
-    const config: OperatorConfig = {
-      ...defaultOperatorConfig,
-      keda: { ...defaultOperatorConfig.keda, enabled: true, httpAddOn: { ...defaultOperatorConfig.keda.httpAddOn, scalerAddress: keda.scalerAddress } },
-    };
-    op = await startTestOperator({ namespaces: [ns], config });
-  }, 300_000);
-
-  afterAll(async () => {
-    await op?.stop();
-    await keda?.stop();
-    upstream?.close();
-    if (ns) await deleteNamespace(client, ns);
-    if (kedaNs) await deleteNamespace(client, kedaNs);
-    // The CRDs are cluster-wide and the control plane is shared: later files expect no KEDA.
-    await removeThirdPartyCrds(client, ["keda", "kedaHttpAddOn"]);
-    client.close();
-  });
+  const stack = useKedaStack(client, { namespacePrefix: "s2z", addOnNamespacePrefix: "keda", kedaOperator: true });
+  const seen = stack.seen;
 
   it("goes to zero when idle, wakes on a request held by the interceptor, and hands replicas back", async () => {
     const spec = {
@@ -91,7 +31,7 @@ describe("scale to zero with the real KEDA and HTTP add-on", () => {
       startup: { timeoutSeconds: STARTUP_SECONDS },
       autoscaling: { minReplicas: 0, maxReplicas: 1, target: { inFlightRequests: 1 }, cooldownSeconds: COOLDOWN_SECONDS, wake: { mode: "Request" } },
     };
-    await applyModelService(client, ns, NAME, spec);
+    await applyModelService(client, stack.ns, NAME, spec);
 
     // KEDA, not the operator, makes the HPA, and it targets our Deployment.
     const hpa = await waitFor(
@@ -101,7 +41,7 @@ describe("scale to zero with the real KEDA and HTTP add-on", () => {
           client,
           "autoscaling/v2",
           "horizontalpodautoscalers",
-          ns,
+          stack.ns,
           `keda-hpa-${NAME}`,
         ),
       90_000,
@@ -109,7 +49,7 @@ describe("scale to zero with the real KEDA and HTTP add-on", () => {
     );
     expect(hpa.spec?.scaleTargetRef).toMatchObject({ kind: "Deployment", name: NAME });
     expect(hpa.metadata?.ownerReferences?.[0]?.kind).toBe("ScaledObject");
-    const route = await get<{ spec?: { timeouts?: { readiness?: string } } }>(client, "http.keda.sh/v1beta1", "interceptorroutes", ns, NAME);
+    const route = await get<{ spec?: { timeouts?: { readiness?: string } } }>(client, "http.keda.sh/v1beta1", "interceptorroutes", stack.ns, NAME);
     expect(route?.spec?.timeouts?.readiness).toBe(`${STARTUP_SECONDS}s`);
 
     // No traffic: KEDA scales the Deployment to 0 (through the scale subresource), the model is Idle.
@@ -117,7 +57,7 @@ describe("scale to zero with the real KEDA and HTTP add-on", () => {
     const idle = await waitFor(
       "ScaledToZero",
       async () => {
-        const ms = await getModelService(client, ns, NAME);
+        const ms = await getModelService(client, stack.ns, NAME);
         return condition(ms, "Ready")?.reason === "ScaledToZero" ? ms : undefined;
       },
       COOLDOWN_SECONDS * 1000 + 90_000,
@@ -131,7 +71,7 @@ describe("scale to zero with the real KEDA and HTTP add-on", () => {
     expect(condition(idle, "Ready")?.message).toMatch(
       /scaled to zero by KEDA after 1m without requests; the next request through the KEDA HTTP add-on's interceptor wakes it/,
     );
-    const zero = await getDeployment(client, ns, NAME);
+    const zero = await getDeployment(client, stack.ns, NAME);
     expect(zero?.spec?.replicas).toBe(0);
 
     // A request to the interceptor wakes it: held until the replica is ready, then answered.
@@ -139,14 +79,14 @@ describe("scale to zero with the real KEDA and HTTP add-on", () => {
     let polling = true;
     const watchStatus = (async () => {
       while (polling) {
-        const ms = await getModelService(client, ns, NAME).catch(() => undefined);
+        const ms = await getModelService(client, stack.ns, NAME).catch(() => undefined);
         const reason = condition(ms, "Ready")?.reason;
         if (reason && statuses.at(-1) !== reason) statuses.push(reason);
         await new Promise((r) => setTimeout(r, 200));
       }
     })();
-    const host = `${NAME}.${ns}.svc.cluster.local`;
-    const answer = await callThroughInterceptor(keda?.interceptorUrl ?? "", host, "/v1/models");
+    const host = `${NAME}.${stack.ns}.svc.cluster.local`;
+    const answer = await callThroughInterceptor(stack.interceptorUrl, host, "/v1/models");
     process.stderr.write(
       `[measure] wake time (request sent to the interceptor -> first byte): ${(answer.firstByteMs / 1000).toFixed(1)}s, with a simulated load of ${LOAD_SECONDS}s\n`,
     );
@@ -154,12 +94,12 @@ describe("scale to zero with the real KEDA and HTTP add-on", () => {
     expect(JSON.parse(answer.body)).toEqual({ object: "list", data: [{ id: "stand-in" }] });
     // The interceptor forwarded to the model's Service (the simulated hop received it for that host).
     expect(seen.at(-1)?.method).toBe("GET");
-    expect(seen.at(-1)?.url).toMatch(new RegExp(`^http://${NAME}\\.${ns}[.:a-z0-9]*/v1/models$`));
+    expect(seen.at(-1)?.url).toMatch(new RegExp(`^http://${NAME}\\.${stack.ns}[.:a-z0-9]*/v1/models$`));
 
     const woken = await waitFor(
       "Ready after the wake",
       async () => {
-        const ms = await getModelService(client, ns, NAME);
+        const ms = await getModelService(client, stack.ns, NAME);
         return condition(ms, "Ready")?.reason === "Ready" ? ms : undefined;
       },
       60_000,
@@ -174,7 +114,7 @@ describe("scale to zero with the real KEDA and HTTP add-on", () => {
     const events = await waitFor(
       "the Activating and Ready Events",
       async () => {
-        const list = await client.request<{ items: { reason?: string; message?: string }[] }>("GET", `/api/v1/namespaces/${ns}/events`, {
+        const list = await client.request<{ items: { reason?: string; message?: string }[] }>("GET", `/api/v1/namespaces/${stack.ns}/events`, {
           query: { fieldSelector: `involvedObject.kind=ModelService,involvedObject.name=${NAME}` },
         });
         const reasons = list.items.map((e) => e.reason);
@@ -183,30 +123,30 @@ describe("scale to zero with the real KEDA and HTTP add-on", () => {
       10_000,
     );
     expect(events.find((e) => e.reason === "Activating")?.message).toMatch(/woken from zero by KEDA/);
-    const one = await getDeployment(client, ns, NAME);
+    const one = await getDeployment(client, stack.ns, NAME);
     expect(one?.spec?.replicas).toBe(1);
 
     // Autoscaling off: the operator takes replicas back, KEDA's objects go.
-    await applyModelService(client, ns, NAME, { ...gpuSpec({ loadSeconds: 1 }), replicas: 2 });
+    await applyModelService(client, stack.ns, NAME, { ...gpuSpec({ loadSeconds: 1 }), replicas: 2 });
     await waitFor(
       "replicas 2 written by the operator",
       async () => {
-        const d = await getDeployment(client, ns, NAME);
+        const d = await getDeployment(client, stack.ns, NAME);
         return d?.spec?.replicas === 2 ? d : undefined;
       },
       60_000,
       200,
     );
     await waitFor("the ScaledObject and InterceptorRoute pruned", async () => {
-      const so = await get(client, "keda.sh/v1alpha1", "scaledobjects", ns, NAME);
-      const ir = await get(client, "http.keda.sh/v1beta1", "interceptorroutes", ns, NAME);
+      const so = await get(client, "keda.sh/v1alpha1", "scaledobjects", stack.ns, NAME);
+      const ir = await get(client, "http.keda.sh/v1beta1", "interceptorroutes", stack.ns, NAME);
       return !so && !ir;
     });
-    await waitFor("KEDA's HPA gone", async () => !(await get(client, "autoscaling/v2", "horizontalpodautoscalers", ns, `keda-hpa-${NAME}`)), 60_000, 500);
+    await waitFor("KEDA's HPA gone", async () => !(await get(client, "autoscaling/v2", "horizontalpodautoscalers", stack.ns, `keda-hpa-${NAME}`)), 60_000, 500);
     const ready = await waitFor(
       "Ready with 2 replicas",
       async () => {
-        const ms = await getModelService(client, ns, NAME);
+        const ms = await getModelService(client, stack.ns, NAME);
         return condition(ms, "Ready")?.status === "True" && ms.status?.readyReplicas === 2 ? ms : undefined;
       },
       60_000,
@@ -215,6 +155,6 @@ describe("scale to zero with the real KEDA and HTTP add-on", () => {
     expect(condition(ready, "Ready")?.reason).toBe("Ready");
     // KEDA does not scale it back: still 2 a moment later.
     await new Promise((r) => setTimeout(r, 3000));
-    expect((await getDeployment(client, ns, NAME))?.spec?.replicas).toBe(2);
+    expect((await getDeployment(client, stack.ns, NAME))?.spec?.replicas).toBe(2);
   }, 400_000);
 });
