@@ -117,6 +117,16 @@ export type InstallOptions = { timeoutMs?: number; fieldManager?: string };
 export async function installThirdPartyCrds(client: KubeClient, names: readonly ThirdPartyName[], opts: InstallOptions = {}): Promise<Crd[]> {
   const crds = (await Promise.all(names.map(loadThirdPartyCrds))).flat();
   const query = { fieldManager: opts.fieldManager ?? "modelservice-operator-tests", force: true };
+  // A CRD still terminating (an earlier removal) would take the apply and then vanish: wait it out.
+  const terminating: Crd[] = [];
+  for (const crd of crds) {
+    const got = await client.request<{ metadata: { deletionTimestamp?: string } }>("GET", crdPath(crd.metadata.name)).catch((e: unknown) => {
+      if (isApiError(e, 404)) return undefined;
+      throw e;
+    });
+    if (got?.metadata.deletionTimestamp) terminating.push(crd);
+  }
+  if (terminating.length) await awaitGone(client, terminating, opts.timeoutMs ?? 60_000);
   for (const crd of crds) {
     const { status: _ignored, ...body } = crd;
     await client.request("PATCH", crdPath(crd.metadata.name), { body, contentType: "application/apply-patch+yaml", query });
@@ -146,7 +156,12 @@ export async function installThirdPartyCrds(client: KubeClient, names: readonly 
   return crds;
 }
 
-/** Deletes the CRDs of the named sources (and so every object of their kinds) and waits until they are gone. */
+/**
+ * Deletes the CRDs of the named sources (and so every object of their kinds) and waits until they
+ * are gone. Meant for the local cluster once the add-on's controllers are stopped: an object still
+ * holding a controller's finalizer would keep its CRD terminating for ever, so after a grace period
+ * the finalizers of what is left are cleared.
+ */
 export async function removeThirdPartyCrds(client: KubeClient, names: readonly ThirdPartyName[], opts: { timeoutMs?: number } = {}): Promise<void> {
   const crds = (await Promise.all(names.map(loadThirdPartyCrds))).flat();
   for (const crd of crds) {
@@ -156,8 +171,14 @@ export async function removeThirdPartyCrds(client: KubeClient, names: readonly T
       if (!isApiError(e, 404)) throw e;
     }
   }
-  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  await awaitGone(client, crds, opts.timeoutMs ?? 60_000);
+}
+
+async function awaitGone(client: KubeClient, crds: readonly Crd[], timeoutMs: number): Promise<void> {
+  const started = Date.now();
+  const deadline = started + timeoutMs;
   for (const crd of crds) {
+    let lastClear = started;
     for (;;) {
       try {
         await client.request("GET", crdPath(crd.metadata.name));
@@ -165,8 +186,35 @@ export async function removeThirdPartyCrds(client: KubeClient, names: readonly T
         if (isApiError(e, 404)) break;
         throw e;
       }
-      if (Date.now() > deadline) throw new Error(`CRD ${crd.metadata.name} still present after ${opts.timeoutMs ?? 60_000} ms`);
+      if (Date.now() - lastClear > FINALIZER_GRACE_MS) {
+        await clearFinalizers(client, crd);
+        lastClear = Date.now();
+      }
+      if (Date.now() > deadline) throw new Error(`CRD ${crd.metadata.name} still present after ${timeoutMs} ms`);
       await sleep(100);
     }
+  }
+}
+
+const FINALIZER_GRACE_MS = 2_000;
+
+type Instance = { metadata: { name: string; namespace?: string; finalizers?: string[] } };
+
+async function clearFinalizers(client: KubeClient, crd: Crd): Promise<void> {
+  let items: Instance[];
+  try {
+    items = (await client.request<{ items: Instance[] }>("GET", listPath(crd))).items;
+  } catch (e) {
+    if (isApiError(e, 404)) return;
+    throw e;
+  }
+  const base = listPath(crd).replace(/\/[^/]+$/, "");
+  for (const it of items) {
+    if (!it.metadata.finalizers?.length) continue;
+    const ns = it.metadata.namespace ? `/namespaces/${it.metadata.namespace}` : "";
+    const path = `${base}${ns}/${crd.spec.names.plural}/${it.metadata.name}`;
+    await client.request("PATCH", path, { body: { metadata: { finalizers: null } }, contentType: "application/merge-patch+json" }).catch((e: unknown) => {
+      if (!isApiError(e, 404)) throw e;
+    });
   }
 }

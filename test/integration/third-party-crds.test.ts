@@ -130,4 +130,24 @@ describe("third-party CRDs from Go modules", () => {
     await installThirdPartyCrds(c, ["gatewayApi"]);
     await create(routesPath(namespace), httpRoute(namespace));
   });
+
+  it("removes a CRD whose objects hold a finalizer no controller will release, and a reinstall waits for the old one to go", async () => {
+    await c.request("POST", routesPath(namespace), {
+      body: { ...httpRoute(namespace), metadata: { name: "held", namespace, finalizers: ["example.com/gone-controller"] } },
+    });
+    // Deleting the CRD leaves it terminating behind the held object; installing again must not
+    // land on the terminating one.
+    await c.request("DELETE", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/httproutes.gateway.networking.k8s.io");
+    await installThirdPartyCrds(c, ["gatewayApi"], { timeoutMs: 30_000 });
+    const err = await c.request("GET", `${routesPath(namespace)}/held`).catch((e: unknown) => e);
+    expect(isApiError(err, 404)).toBe(true);
+    await create(routesPath(namespace), httpRoute(namespace));
+    // And a plain removal does the same.
+    await c.request("POST", routesPath(namespace), {
+      body: { ...httpRoute(namespace), metadata: { name: "held", namespace, finalizers: ["example.com/gone-controller"] } },
+    });
+    await removeThirdPartyCrds(c, ["gatewayApi"], { timeoutMs: 30_000 });
+    expect(isApiError(await create(routesPath(namespace), httpRoute(namespace)).catch((e: unknown) => e), 404)).toBe(true);
+    await installThirdPartyCrds(c, ["gatewayApi"]);
+  });
 });

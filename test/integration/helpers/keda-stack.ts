@@ -64,9 +64,11 @@ export function useKedaStack(client: KubeClient, o: KedaStackOptions): KedaStack
 
   afterAll(async () => {
     await op?.stop();
+    // The namespace goes while KEDA still runs, so KEDA can release its finalizers on what a failed
+    // test left behind (removeThirdPartyCrds clears any it could not).
+    if (ns) await deleteNamespace(client, ns);
     await keda?.stop();
     upstream?.close();
-    if (ns) await deleteNamespace(client, ns);
     if (addOnNs) await deleteNamespace(client, addOnNs);
     await removeThirdPartyCrds(client, ["keda", "kedaHttpAddOn"]);
     client.close();
