@@ -74,17 +74,22 @@ describe("scale to zero with the real KEDA and HTTP add-on", () => {
     const zero = await getDeployment(client, stack.ns, NAME);
     expect(zero?.spec?.replicas).toBe(0);
 
-    // A request to the interceptor wakes it: held until the replica is ready, then answered.
+    // A request to the interceptor wakes it: held until the replica is ready, then answered. The
+    // status is polled from before the request until this same poller has seen Ready, so no
+    // transition is missed between two looks.
     const statuses: string[] = [];
-    let polling = true;
     const watchStatus = (async () => {
-      while (polling) {
+      const deadline = Date.now() + 120_000;
+      for (;;) {
         const ms = await getModelService(client, stack.ns, NAME).catch(() => undefined);
         const reason = condition(ms, "Ready")?.reason;
         if (reason && statuses.at(-1) !== reason) statuses.push(reason);
+        if (ms && reason === "Ready") return ms;
+        if (Date.now() > deadline) throw new Error(`not Ready 120 s after the wake request; reasons seen: ${statuses.join(" → ")}`);
         await new Promise((r) => setTimeout(r, 200));
       }
     })();
+    watchStatus.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
     const host = `${NAME}.${stack.ns}.svc.cluster.local`;
     const answer = await callThroughInterceptor(stack.interceptorUrl, host, "/v1/models");
     process.stderr.write(
@@ -96,17 +101,7 @@ describe("scale to zero with the real KEDA and HTTP add-on", () => {
     expect(seen.at(-1)?.method).toBe("GET");
     expect(seen.at(-1)?.url).toMatch(new RegExp(`^http://${NAME}\\.${stack.ns}[.:a-z0-9]*/v1/models$`));
 
-    const woken = await waitFor(
-      "Ready after the wake",
-      async () => {
-        const ms = await getModelService(client, stack.ns, NAME);
-        return condition(ms, "Ready")?.reason === "Ready" ? ms : undefined;
-      },
-      60_000,
-      200,
-    );
-    polling = false;
-    await watchStatus;
+    const woken = await watchStatus;
     expect(woken.status?.phase).toBe("Ready");
     // The status went ScaledToZero → Activating → Ready, and each transition left an Event.
     expect(statuses.indexOf("Activating")).toBeGreaterThan(statuses.indexOf("ScaledToZero"));
