@@ -279,8 +279,16 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   // --- the checks -------------------------------------------------------------------------------
   const kinds = childKinds(defaultOperatorConfig).filter((k) => !k.optional);
   type Obj = {
-    metadata: { name: string; uid: string; labels?: Record<string, string>; ownerReferences?: { uid: string; kind: string; controller?: boolean }[] };
+    metadata: {
+      name: string;
+      uid: string;
+      deletionTimestamp?: string;
+      labels?: Record<string, string>;
+      ownerReferences?: { uid: string; kind: string; controller?: boolean }[];
+    };
   };
+  // Whether an orphan is already being deleted (then whoever finalizes it is behind, not the garbage collector).
+  const terminating = (o: Obj) => (o.metadata.deletionTimestamp ? `, terminating since ${o.metadata.deletionTimestamp}` : "");
   const listAll = async <T>(path: string): Promise<T[]> => (await client.request<{ items: T[] }>("GET", path)).items;
 
   const inspect = async (): Promise<Counts & { examples: string[]; behind: number }> => {
@@ -330,7 +338,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         const key = `${owner?.uid}/${it.metadata.name}`;
         if (!owner || !byUid.has(owner.uid)) {
           c.orphans++;
-          note(`orphan ${k.kind} ${it.metadata.name} (owner ${owner?.uid ?? "none"})`);
+          note(`orphan ${k.kind} ${it.metadata.name} (owner ${owner?.uid ?? "none"})${terminating(it)}`);
         } else if (!want.has(key)) {
           c.duplicates++;
           note(`unexpected ${k.kind} ${it.metadata.name} of ${byUid.get(owner.uid)?.metadata.name}`);
@@ -368,7 +376,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         const owner = it.metadata.ownerReferences?.find((r) => r.controller);
         if (!owner || !owners.has(owner.uid)) {
           c.orphans++;
-          note(`orphan ${plural} ${it.metadata.name} of ${it.metadata.labels?.[NAME_LABEL]} (owner ${owner?.uid ?? "none"} is gone)`);
+          note(`orphan ${plural} ${it.metadata.name} of ${it.metadata.labels?.[NAME_LABEL]} (owner ${owner?.uid ?? "none"} is gone)${terminating(it)}`);
         }
       }
       owners = new Set(items.map((i) => i.metadata.uid));
@@ -406,7 +414,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     }
     const recoverySeconds = (performance.now() - since) / 1000;
     if (operatorAt !== undefined) notes.unshift(`operator caught up after ${((operatorAt - since) / 1000).toFixed(1)} s`);
-    if (!converged) problems.push(`did not converge within ${convergeTimeoutMs / 1000} s`);
+    // The examples go into the problem so a failing assertion shows what was left, not only that.
+    if (!converged) problems.push(`did not converge within ${convergeTimeoutMs / 1000} s: ${last.examples.slice(0, 4).join("; ")}`);
     problems.push(...unexpectedExits.splice(0));
     const r: PhaseResult = { phase, recoverySeconds, converged, ...last, notes, problems, examples: last.examples };
     phases.push(r);

@@ -10,14 +10,16 @@ import { runChaos } from "../../scripts/chaos/driver.ts";
 const SEED = Number(process.env.MSO_CHAOS_SEED ?? Date.now() % 2 ** 31);
 
 describe("chaos (short)", () => {
-  it("loses nothing through SIGKILLs of the operator and an API server restart", { timeout: 420_000 }, async () => {
+  it("loses nothing through SIGKILLs of the operator and an API server restart", { timeout: 600_000 }, async () => {
     console.log(`[measure] chaos seed ${SEED} (replay with MSO_CHAOS_SEED=${SEED})`);
     const r = await runChaos({
       n: 30,
       kills: 3,
       seed: SEED,
       faults: ["apiserver-restart"],
-      convergeTimeoutMs: 180_000,
+      // Generous: on a loaded machine the garbage collector's retry back-off after the restart alone
+      // can take minutes; a healthy run converges in seconds.
+      convergeTimeoutMs: 300_000,
       log: (l) => console.log(`[measure] ${l}`),
     });
     expect(r.phases.map((p) => p.phase)).toEqual(["sigkill x3", "apiserver-restart"]);
