@@ -45,7 +45,7 @@ const re2 = {
   },
 };
 const env = celEnv({ funcs: [...strings, ...quantityFuncs], re2 });
-type Program = (self: CelInput) => unknown;
+type Program = (self: CelInput, oldSelf?: CelInput) => unknown;
 const programs = new Map<string, Program>();
 
 /** Compiles a rule once; a rule that does not parse throws (the API server would refuse the CRD). */
@@ -53,7 +53,7 @@ function program(rule: string): Program {
   let p = programs.get(rule);
   if (!p) {
     const run = plan(env, parse(rule));
-    p = (self) => run({ self });
+    p = (self, oldSelf) => run(oldSelf === undefined ? { self } : { self, oldSelf });
     programs.set(rule, p);
   }
   return p;
@@ -91,14 +91,24 @@ const join = (path: string, fieldPath: string): string => {
 
 export type RuleVisit = { node: string; rule: CelRule; path: string; passed: boolean };
 
-/** Every rule that applies to `value`, in schema order; `visit` sees each evaluation (for coverage). */
-function validateNode(node: SchemaNode, value: Json, path: string, out: Violation[], visit?: (v: RuleVisit) => void, schemaPath = path): void {
+/** A transition rule reads oldSelf: the API server runs it only on an update, where an old value exists. */
+const isTransitionRule = (rule: CelRule): boolean => /\boldSelf\b/.test(rule.rule);
+
+/**
+ * Every rule that applies to `value`, in schema order; `visit` sees each evaluation (for coverage).
+ * `old` is the value at the same node before an update (undefined on a create, and under lists,
+ * whose items are not correlated here): transition rules run only where it exists.
+ */
+function validateNode(node: SchemaNode, value: Json, path: string, out: Violation[], visit?: (v: RuleVisit) => void, schemaPath = path, old?: Json): void {
   if (value === undefined || value === null) return;
   const rules = node["x-kubernetes-validations"] ?? [];
   if (rules.length > 0) {
     const self = toCel(node, value);
+    const hasOld = old !== undefined && old !== null;
+    const oldSelf = hasOld ? toCel(node, old) : undefined;
     for (const rule of rules) {
-      const result = program(rule.rule)(self);
+      if (isTransitionRule(rule) && !hasOld) continue;
+      const result = program(rule.rule)(self, oldSelf);
       const reported = rule.fieldPath ? join(path, rule.fieldPath) : path || "<nil>";
       const passed = result === true;
       visit?.({ node: schemaPath, rule, path: reported, passed });
@@ -115,10 +125,11 @@ function validateNode(node: SchemaNode, value: Json, path: string, out: Violatio
     return;
   }
   if (!isRecord(value)) return;
+  const oldRecord = isRecord(old) ? old : undefined;
   for (const [k, v] of Object.entries(value)) {
     const prop = node.properties?.[k];
-    if (prop) validateNode(prop, v, path ? `${path}.${k}` : k, out, visit, schemaPath ? `${schemaPath}.${k}` : k);
-    else if (node.additionalProperties) validateNode(node.additionalProperties, v, `${path}[${k}]`, out, visit, `${schemaPath}{}`);
+    if (prop) validateNode(prop, v, path ? `${path}.${k}` : k, out, visit, schemaPath ? `${schemaPath}.${k}` : k, oldRecord?.[k]);
+    else if (node.additionalProperties) validateNode(node.additionalProperties, v, `${path}[${k}]`, out, visit, `${schemaPath}{}`, oldRecord?.[k]);
   }
 }
 
@@ -151,18 +162,23 @@ export function classCelViolations(obj: unknown, visit?: (v: RuleVisit) => void)
 }
 
 /**
- * The CEL rules a ModelService breaks, as admission would report them. Status is not validated
+ * The CEL rules a ModelService breaks, as admission would report them; with `old`, as on an update
+ * from it (transition rules run too). Status is not validated
  * (the API server ignores it on the main resource), and metadata exposes only name and
  * generateName, as for CRD rules.
  */
-export function celViolations(obj: unknown, visit?: (v: RuleVisit) => void): Violation[] {
+export function celViolations(obj: unknown, visit?: (v: RuleVisit) => void, old?: unknown): Violation[] {
   if (!isRecord(obj)) return [];
+  const out: Violation[] = [];
+  validateNode(crdSchema(), asValidated(obj), "", out, visit, "", isRecord(old) ? asValidated(old) : undefined);
+  return out;
+}
+
+function asValidated(obj: Record<string, Json>): Record<string, Json> {
   const meta = isRecord(obj.metadata) ? obj.metadata : {};
   const metadata = Object.fromEntries(["name", "generateName"].filter((k) => meta[k] !== undefined).map((k) => [k, meta[k]]));
   const { status: _status, ...rest } = obj;
-  const out: Violation[] = [];
-  validateNode(crdSchema(), { ...rest, metadata }, "", out, visit);
-  return out;
+  return { ...rest, metadata };
 }
 
 /** Every rule in the CRD with the schema path of its node (`spec.rollout`, `spec.engine.env[]`). */

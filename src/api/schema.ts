@@ -34,6 +34,8 @@ export type EngineType = (typeof ENGINE_TYPES)[number];
 /** CEL rules travel to the CRD through zod metadata. */
 type CelRule = { rule: string; message: string; fieldPath?: string; reason?: string };
 const cel = (...rules: CelRule[]) => ({ "x-kubernetes-validations": rules });
+const CACHE_REPLACE = (field: string) =>
+  `${field} cannot change on an existing claim (Kubernetes forbids it): set cache.deleteOnRemoval, remove spec.cache (the claim and its weights go), then add the new cache`;
 // An int-or-string's integer branch loses `minimum` in a structural schema; CEL keeps it.
 const NON_NEGATIVE: CelRule = { rule: "type(self) != int || self >= 0", message: "must not be negative" };
 
@@ -487,6 +489,28 @@ export const modelServiceSpecSchema = z
           .describe("Access mode of the claim (default ReadWriteOnce; use ReadWriteMany to share it across replicas on several nodes)."),
         deleteOnRemoval: z.boolean().optional().describe("Delete the claim (and the cached weights) when spec.cache is removed. By default the claim is kept."),
       })
+      // Transition rules (they see oldSelf, so they run only on an update of an existing cache): a
+      // PersistentVolumeClaim's access mode and class are immutable and it can grow but not shrink,
+      // so such a change would be admitted here and then refused on the claim.
+      .meta(
+        cel(
+          {
+            rule: "(has(self.accessMode) ? self.accessMode : 'ReadWriteOnce') == (has(oldSelf.accessMode) ? oldSelf.accessMode : 'ReadWriteOnce')",
+            message: CACHE_REPLACE("cache.accessMode"),
+            fieldPath: ".accessMode",
+          },
+          {
+            rule: "(has(self.storageClassName) ? self.storageClassName : '') == (has(oldSelf.storageClassName) ? oldSelf.storageClassName : '')",
+            message: CACHE_REPLACE("cache.storageClassName"),
+            fieldPath: ".storageClassName",
+          },
+          {
+            rule: "(type(self.size) == int ? quantity(string(self.size)) : quantity(self.size)).compareTo(type(oldSelf.size) == int ? quantity(string(oldSelf.size)) : quantity(oldSelf.size)) >= 0",
+            message: "cache.size cannot shrink: a PersistentVolumeClaim only grows (and only where its StorageClass allows expansion)",
+            fieldPath: ".size",
+          },
+        ),
+      )
       .optional()
       .describe("A PersistentVolumeClaim for the weights, mounted where the engine looks for them. Required for s3:// and gs:// models."),
     access: accessSchema.optional(),

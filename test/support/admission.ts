@@ -5,7 +5,8 @@ import { modelServiceClassSchema } from "../../src/api/class-schema.ts";
 import { modelServiceSchema } from "../../src/api/schema.ts";
 import { formatIssue } from "../../src/api/zod-issues.ts";
 
-export function offlineProblems(doc: unknown, visit?: (v: RuleVisit) => void): Violation[] {
+/** With `old`, as an update from it: transition rules (oldSelf) run too. */
+export function offlineProblems(doc: unknown, visit?: (v: RuleVisit) => void, old?: unknown): Violation[] {
   const parsed = modelServiceSchema.safeParse(doc);
   if (!parsed.success) {
     return parsed.error.issues.map((i) => {
@@ -14,7 +15,7 @@ export function offlineProblems(doc: unknown, visit?: (v: RuleVisit) => void): V
       return { path: line.slice(0, at), message: line.slice(at + 2) };
     });
   }
-  return celViolations(parsed.data, visit);
+  return celViolations(parsed.data, visit, old);
 }
 
 /** The same two steps for a ModelServiceClass. */

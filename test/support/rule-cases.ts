@@ -21,6 +21,8 @@ export type RuleCase = {
    * (the admission test creates with Strict); offline, parsing drops it (render warns).
    */
   unknownField?: true;
+  /** An update: BASE with this patch exists first, and the case changes it by `patch`. */
+  before?: Patch;
 };
 
 // What a user writes (no namespace: the request's path names it), spec from the shared builder.
@@ -34,7 +36,12 @@ export const BASE = {
 const isPatch = (v: unknown): v is Patch => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** The case's ModelService (a fresh object). */
-export const caseObject = (c: RuleCase): Record<string, unknown> => structuredClone(deepMerge(BASE, c.patch)) as Record<string, unknown>;
+export const caseObject = (c: RuleCase): Record<string, unknown> =>
+  structuredClone(deepMerge(c.before ? deepMerge(BASE, c.before) : BASE, c.patch)) as Record<string, unknown>;
+
+/** The object an update case changes (undefined for a create). */
+export const caseBefore = (c: RuleCase): Record<string, unknown> | undefined =>
+  c.before ? (structuredClone(deepMerge(BASE, c.before)) as Record<string, unknown>) : undefined;
 
 /** Dotted paths of the fields the patch sets: `spec.engine.env[0].name`. */
 export function patchedPaths(value: unknown, path = ""): string[] {
@@ -131,6 +138,33 @@ const GENERAL_CASES: RuleCase[] = [
     name: "the named GPU resource in resources.limits",
     patch: spec({ gpu: { count: 1, resourceName: "amd.com/gpu" }, resources: { limits: { "amd.com/gpu": 1 } } }),
     expect: invalid("spec.resources", "GPUs are requested with spec.gpu.count, not spec.resources"),
+  },
+  // Updates of an existing cache (transition rules): what its PersistentVolumeClaim can take.
+  {
+    name: "an update that grows the cache",
+    before: spec({ cache: { size: "20Gi" } }),
+    patch: spec({ cache: { size: "40Gi", accessMode: "ReadWriteOnce", storageClassName: "" } }),
+    expect: "valid",
+  },
+  { name: "an update that grows a cache given in bytes", before: spec({ cache: { size: 1000 } }), patch: spec({ cache: { size: "1Ki" } }), expect: "valid" },
+  { name: "an update that adds a cache", before: {}, patch: spec({ cache: { size: "20Gi", accessMode: "ReadWriteMany" } }), expect: "valid" },
+  {
+    name: "an update that shrinks the cache",
+    before: spec({ cache: { size: "20Gi" } }),
+    patch: spec({ cache: { size: "10Gi" } }),
+    expect: invalid("spec.cache.size", "cache.size cannot shrink"),
+  },
+  {
+    name: "an update that changes the cache's access mode",
+    before: spec({ cache: { size: "20Gi" } }),
+    patch: spec({ cache: { accessMode: "ReadWriteMany" } }),
+    expect: invalid("spec.cache.accessMode", "cache.accessMode cannot change on an existing claim"),
+  },
+  {
+    name: "an update that changes the cache's StorageClass",
+    before: spec({ cache: { size: "20Gi", storageClassName: "fast" } }),
+    patch: spec({ cache: { storageClassName: "slow" } }),
+    expect: invalid("spec.cache.storageClassName", "cache.storageClassName cannot change on an existing claim"),
   },
   { name: "a ReadWriteOncePod cache with one replica", patch: spec({ cache: RWOP, replicas: 1 }), expect: "valid" },
   {

@@ -11,14 +11,16 @@ const dotted = (path: string) => path.replace(/\[([^\]]+)\]/g, (m, k: string) =>
 export function uncoveredRules(
   cases: RuleCase[],
   objectOf: (c: RuleCase) => unknown,
-  problems: (doc: unknown, visit: (v: RuleVisit) => void) => Violation[],
+  problems: (doc: unknown, visit: (v: RuleVisit) => void, old?: unknown) => Violation[],
   rules: { node: string; rule: CelRule }[],
+  /** For update cases: the object before (transition rules run only then). */
+  beforeOf: (c: RuleCase) => unknown = () => undefined,
 ): string[] {
   const failedBy = new Set<string>();
   const passedBy = new Set<string>();
   for (const c of cases) {
     const visits: RuleVisit[] = [];
-    problems(objectOf(c), (v) => visits.push(v));
+    problems(objectOf(c), (v) => visits.push(v), beforeOf(c));
     const touched = patchedPaths(c.patch);
     for (const v of visits) {
       const k = key(v.node, v.rule.rule);

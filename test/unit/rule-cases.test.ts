@@ -3,12 +3,12 @@ import { crdRules } from "../../src/api/cel.ts";
 import { modelServiceSchema } from "../../src/api/schema.ts";
 import { droppedFields } from "../../src/api/zod-issues.ts";
 import { offlineProblems } from "../support/admission.ts";
-import { caseObject, RULE_CASES } from "../support/rule-cases.ts";
+import { caseBefore, caseObject, RULE_CASES } from "../support/rule-cases.ts";
 import { uncoveredRules } from "../support/rule-coverage.ts";
 
 describe("the admission case table, offline (zod shape, then the CRD's CEL rules)", () => {
   it.each(RULE_CASES.map((c) => [c.name, c] as const))("%s", (_name, c) => {
-    const problems = offlineProblems(caseObject(c));
+    const problems = offlineProblems(caseObject(c), undefined, caseBefore(c));
     if (c.unknownField && c.expect !== "valid") {
       // Parsing drops it; render reports what it dropped.
       expect(problems).toEqual([]);
@@ -25,6 +25,6 @@ describe("the admission case table, offline (zod shape, then the CRD's CEL rules
   it("has, for every CEL rule in the CRD, an invalid case it rejects and a valid case touching its field", () => {
     const rules = crdRules();
     expect(rules.length).toBeGreaterThan(30);
-    expect(uncoveredRules(RULE_CASES, caseObject, offlineProblems, rules)).toEqual([]);
+    expect(uncoveredRules(RULE_CASES, caseObject, offlineProblems, rules, caseBefore)).toEqual([]);
   });
 });
