@@ -92,6 +92,20 @@ export const classSpecSchema = z
               message: `allow.images keys must be engine types: ${ENGINE_TYPES.join(", ")}`,
             }),
           }),
+        wakeHosts: z
+          .array(
+            z
+              .string()
+              .min(1)
+              .max(253)
+              .regex(/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/, "must be a host name or *.SUFFIX, lower case"),
+          )
+          .max(32)
+          .optional()
+          .describe(
+            "Outside host names (e.g. llm.example.com, or *.team-a.example.com) tenants may claim in spec.autoscaling.wake.hosts on the shared KEDA HTTP interceptor. Names of the ModelService's own namespace are always allowed, other namespaces' never. Default: none.",
+          )
+          .meta({ "x-kubernetes-list-type": "set" }),
         podLabelKeys: keyPatterns("Pod label"),
         podAnnotationKeys: keyPatterns("Pod annotation"),
       })

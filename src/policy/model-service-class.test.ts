@@ -17,6 +17,7 @@ const klass = (name: string, spec: ModelServiceClassSpec = {}, meta: { default?:
   spec,
 });
 
+const TO_ZERO = { minReplicas: 0, maxReplicas: 1, target: { inFlightRequests: 4 } };
 const ms = (spec: SpecPatch = {}) => parsed(modelService("m", withSpec({ gpu: { count: 1 }, ...spec })));
 
 describe("resolveClass", () => {
@@ -154,8 +155,25 @@ describe("classViolations: each finding of issue 11, refused with the field and 
         { path: "spec.podMetadata.annotations", message: expect.stringContaining(`sidecar.istio.io/inject is not allowed by ${by}`) },
       ],
     ],
+    [
+      "an outside wake host the class does not list",
+      { allow: { wakeHosts: ["*.team-a.example.com"] } },
+      { autoscaling: { ...TO_ZERO, wake: { mode: "Request", hosts: ["m.team-a", "llm.example.com", "chat.team-a.example.com"] } } },
+      [{ path: "spec.autoscaling.wake.hosts[1]", message: `llm.example.com is not allowed by ${by} (allowed: *.team-a.example.com)` }],
+    ],
+    [
+      "an outside wake host with no list",
+      {},
+      { autoscaling: { ...TO_ZERO, wake: { mode: "Request", hosts: ["llm.example.com"] } } },
+      [
+        {
+          path: "spec.autoscaling.wake.hosts[0]",
+          message: `llm.example.com is not allowed by ${by} (allowed: names of the ModelService's own namespace only)`,
+        },
+      ],
+    ],
   ])("%s", (_name, classSpec, spec, want) => {
-    expect(classViolations(ms(spec).spec, klass("gpu-shared", classSpec), defaultOperatorConfig)).toEqual(want);
+    expect(classViolations(ms(spec).spec, klass("gpu-shared", classSpec), defaultOperatorConfig, "team-a")).toEqual(want);
   });
 });
 

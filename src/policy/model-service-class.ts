@@ -8,6 +8,7 @@ import type { OperatorConfig } from "../config/operator-config.ts";
 import type { Problem } from "../render/errors.ts";
 import { podSecurityConfig } from "../render/pod-security.ts";
 import { podMetadataViolations } from "./pod-metadata.ts";
+import { outsideWakeHostViolations } from "./wake-hosts.ts";
 
 export type ClassResolution =
   /** No spec.className and no default class: the operator's own config decides, as before classes. */
@@ -104,7 +105,7 @@ function serviceType(spec: ModelServiceSpec, cls: ModelServiceClass, config: Ope
 const allowedServiceTypes = (cls: ModelServiceClass): readonly string[] => cls.spec.allow?.serviceTypes ?? ["ClusterIP"];
 
 /** Everything in the spec the class does not allow, each with the field and what the class allows. */
-export function classViolations(spec: ModelServiceSpec, cls: ModelServiceClass, config: OperatorConfig): Problem[] {
+export function classViolations(spec: ModelServiceSpec, cls: ModelServiceClass, config: OperatorConfig, namespace?: string): Problem[] {
   const by = `ModelServiceClass ${cls.metadata.name}`;
   const allow = cls.spec.allow ?? {};
   const problems: Problem[] = [...schedulingViolations(spec, cls, by)];
@@ -123,6 +124,7 @@ export function classViolations(spec: ModelServiceSpec, cls: ModelServiceClass, 
     problems.push({ path: "spec.cache.size", message: `${cache.size} is not allowed by ${by} (allowed: at most ${allow.maxCacheSize})` });
   }
   problems.push(...imageViolation(spec, cls, config, by));
+  problems.push(...outsideWakeHostViolations(spec, allow.wakeHosts ?? [], namespace, config.clusterDomain, by));
   problems.push(...podMetadataViolations(spec, { labels: allow.podLabelKeys ?? [], annotations: allow.podAnnotationKeys ?? [] }, by));
   return problems;
 }

@@ -17,6 +17,7 @@ import type { OperatorConfig } from "../config/operator-config.ts";
 import { gpuResourceName, resolve } from "../model/resolved.ts";
 import { applyClass, classViolations } from "../policy/model-service-class.ts";
 import { podMetadataViolations } from "../policy/pod-metadata.ts";
+import { foreignWakeHosts } from "../policy/wake-hosts.ts";
 import { adapterParts } from "./adapters.ts";
 import { autoscalingProblems, horizontalPodAutoscaler, type ScaledObject, scaledObject } from "./autoscaling.ts";
 import { type BackendTLSPolicy, backendTlsPolicy } from "./backend-tls-policy.ts";
@@ -182,6 +183,8 @@ function specProblems(ms: ModelService, spec: ModelServiceSpec, config: Operator
   }
   // A class checks the guarded keys itself (classViolations); without one, the built-in policy allows none.
   if (!cls) problems.push(...podMetadataViolations(spec, { labels: [], annotations: [] }, "the operator's default policy"));
+  // Known only once stored (offline, a file may not say its namespace).
+  if (ms.metadata.namespace) problems.push(...foreignWakeHosts(spec, ms.metadata.namespace, config.clusterDomain));
   return problems;
 }
 
@@ -191,7 +194,7 @@ function renderContext(stored: ModelService, operatorConfig: OperatorConfig, cls
   const refused = celViolations(stored);
   if (refused.length > 0) throw new InvalidSpecError(refused);
   // The class decides next: nothing of a spec it forbids is rendered.
-  const forbidden = cls ? classViolations(stored.spec, cls, operatorConfig) : [];
+  const forbidden = cls ? classViolations(stored.spec, cls, operatorConfig, stored.metadata.namespace) : [];
   if (cls && forbidden.length > 0) throw new ClassViolationError(cls.metadata.name, forbidden);
   const { ms, config } = cls ? applyClass(stored, cls, operatorConfig) : { ms: stored, config: operatorConfig };
   const spec = ms.spec;

@@ -231,6 +231,26 @@ describe("what no ModelService may ask for is refused at admission, naming the f
   });
 });
 
+describe("the shared KEDA interceptor: a tenant cannot claim another namespace's host names", () => {
+  it("a wake host of another namespace is InvalidSpec naming the entry, and nothing reaches the cluster", async () => {
+    const name = `wake-${suffix()}`;
+    const hosts = ["payments.billing.svc.cluster.local"];
+    const ms = tenantModel(name, {
+      className: OPEN,
+      autoscaling: { minReplicas: 0, maxReplicas: 1, target: { inFlightRequests: 1 }, wake: { mode: "Request", hosts } },
+    });
+    await createAsTenant(ms);
+    const ready = await waitFor(`${name} InvalidSpec`, async () => {
+      const c = await readyOf(name);
+      return c?.reason === "InvalidSpec" ? c : undefined;
+    });
+    expect(ready.message).toContain(
+      "spec.autoscaling.wake.hosts[0]: payments.billing.svc.cluster.local is a name of namespace billing: the interceptor is shared",
+    );
+    expect(await existingChildren(name)).toEqual([]);
+  });
+});
+
 describe("what the class allows reaches the cluster with the class's scheduling imposed", () => {
   it("an unknown field inside a toleration is pruned (Strict: refused), never a 500 from the Deployment", async () => {
     const name = `ok-${suffix()}`;

@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { modelService, parsed, withSpec } from "../../test/support/model-service.ts";
+import { defaultOperatorConfig } from "../config/operator-config.ts";
+import { InvalidSpecError, render } from "../render/index.ts";
+import { classifyWakeHost, foreignWakeHosts } from "./wake-hosts.ts";
+
+describe("classifyWakeHost", () => {
+  it.each([
+    ["llm.team-a", { kind: "own" }],
+    ["llm.team-a.svc", { kind: "own" }],
+    ["llm.team-a.svc.cluster.local", { kind: "own" }],
+    ["llm.team-b", { kind: "foreign", namespace: "team-b" }],
+    ["payments.team-b.svc.cluster.local", { kind: "foreign", namespace: "team-b" }],
+    ["llm", { kind: "bare" }],
+    ["llm.example.com", { kind: "outside" }],
+    // Another cluster domain is not this cluster's: an outside name.
+    ["llm.team-b.svc.other.local", { kind: "outside" }],
+  ] as const)("%s", (host, want) => {
+    expect(classifyWakeHost(host, "team-a", "cluster.local")).toEqual(want);
+  });
+});
+
+const scaledToZero = (hosts: string[]) =>
+  parsed(
+    modelService(
+      "llm",
+      withSpec({ gpu: { count: 1 }, autoscaling: { minReplicas: 0, maxReplicas: 1, target: { inFlightRequests: 4 }, wake: { mode: "Request", hosts } } }),
+    ),
+  );
+
+describe("foreignWakeHosts", () => {
+  it("refuses another namespace's names and bare names, naming the entry", () => {
+    const spec = scaledToZero(["llm.team-a", "llm.team-b.svc", "llm", "llm.example.com"]).spec;
+    expect(foreignWakeHosts(spec, "team-a", "cluster.local")).toEqual([
+      { path: "spec.autoscaling.wake.hosts[1]", message: expect.stringMatching(/^llm\.team-b\.svc is a name of namespace team-b: the interceptor is shared/) },
+      { path: "spec.autoscaling.wake.hosts[2]", message: "llm is the same name in every namespace: write llm.team-a" },
+    ]);
+  });
+
+  it("makes a stored ModelService that claims another namespace's host InvalidSpec, without a class too", () => {
+    const ms = scaledToZero(["payments.team-b.svc.cluster.local"]);
+    ms.metadata = { ...ms.metadata, namespace: "team-a", uid: "u1" };
+    const config = { ...defaultOperatorConfig, keda: { ...defaultOperatorConfig.keda, enabled: true } };
+    const err = (() => {
+      try {
+        render(ms, config);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(InvalidSpecError);
+    expect((err as Error).message).toContain("spec.autoscaling.wake.hosts[0]: payments.team-b.svc.cluster.local is a name of namespace team-b");
+    // Its own names render.
+    const own = scaledToZero(["llm.team-a.svc"]);
+    own.metadata = { ...own.metadata, namespace: "team-a", uid: "u1" };
+    expect(render(own, config).interceptorRoute?.spec.rules[0]?.hosts).toEqual(["llm.team-a.svc"]);
+  });
+});
