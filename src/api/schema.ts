@@ -536,6 +536,14 @@ export const modelServiceSpecSchema = z
         fieldPath: ".cache",
       },
       {
+        // The route's backend is the model's Service, which has no endpoint at zero replicas: the
+        // gateway would answer 503 and nothing would count the request, so the model never wakes.
+        rule: "!has(self.expose) || !has(self.autoscaling) || self.autoscaling.minReplicas > 0 || !has(self.autoscaling.wake) || self.autoscaling.wake.mode != 'Request'",
+        message:
+          "spec.expose with autoscaling.minReplicas 0 and wake.mode Request cannot wake the model: the gateway routes to its Service, which has no endpoint at zero, and never reaches the KEDA interceptor. Use wake.mode Metric with the gateway's queue metric, keep minReplicas at 1 or more, or route your gateway to the interceptor instead of spec.expose",
+        fieldPath: ".expose",
+      },
+      {
         rule: "!has(self.model.uri) || !self.model.uri.startsWith('ollama://') || self.engine.type == 'Ollama'",
         message: "ollama:// models need engine.type Ollama",
         fieldPath: ".model.uri",

@@ -710,6 +710,19 @@ const SECURITY_SPEC_CASES: (Omit<RuleCase, "patch"> & { spec: Patch })[] = [
   },
   { name: "TLS without expose needs no caConfigMap", spec: { tls: issuer }, expect: "valid" },
   { name: "expose with the default path", spec: { expose: gateway }, expect: "valid" },
+  {
+    name: "expose with scale to zero woken by a metric",
+    spec: {
+      expose: gateway,
+      autoscaling: { minReplicas: 0, maxReplicas: 2, target: { inFlightRequests: 4 }, wake: { mode: "Metric", query: "sum(gateway_queue)" } },
+    },
+    expect: "valid",
+  },
+  {
+    name: "expose with scale to zero woken by the interceptor",
+    spec: { expose: gateway, autoscaling: { minReplicas: 0, maxReplicas: 2, target: { inFlightRequests: 4 }, wake: { mode: "Request" } } },
+    expect: { path: "spec.expose", message: "cannot wake the model: the gateway routes to its Service" },
+  },
 
   // Rejected: options the engine does not have.
   {
