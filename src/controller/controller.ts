@@ -128,7 +128,8 @@ export class Controller {
     this.modelServices.onEvent((type, obj, old) => {
       this.#classIndex.update(obj, type === "DELETED");
       if (type === "MODIFIED" && !worthReconciling("modelService", obj, old)) return;
-      if (obj.metadata?.name) this.enqueue(keyOf(obj.metadata.namespace, obj.metadata.name));
+      // Urgent: a user is waiting on a spec change (observedGeneration), children's progress can wait.
+      if (obj.metadata?.name) this.enqueue(keyOf(obj.metadata.namespace, obj.metadata.name), { urgent: true });
     });
     // Children map to their controlling ModelService only (never by label: KEDA's HPA carries our
     // labels but is the ScaledObject's); ReplicaSets and Pods by the name label.
@@ -377,10 +378,10 @@ export class Controller {
     for (const ms of this.modelServices.list()) if (ms.metadata.name) this.enqueue(keyOf(ms.metadata.namespace, ms.metadata.name));
   }
 
-  enqueue(key: string): void {
+  enqueue(key: string, opts?: { urgent?: boolean }): void {
     const q = this.#queue;
     if (!q) return; // follower: the leader-to-be enqueues everything when it starts
-    q.add(key);
+    q.add(key, opts);
   }
 
   /** Number of reconciles run so far (for tests and the demo). */

@@ -1,6 +1,6 @@
 import pino from "pino";
 import { describe, expect, it, vi } from "vitest";
-import { runWorkers, WorkQueue } from "./workqueue.ts";
+import { runWorkers, URGENT_STREAK, WorkQueue } from "./workqueue.ts";
 
 const logger = pino({ level: "silent" });
 
@@ -99,6 +99,35 @@ describe("WorkQueue", () => {
     q.done("a");
     expect(q.len()).toBe(0);
     expect(q.processingLen()).toBe(0);
+  });
+
+  it("serves urgent keys first, moves a queued key up, and lets one normal key through after each streak", async () => {
+    const { q } = fakeQueue();
+    for (const k of ["n1", "n2", "n3"]) q.add(k);
+    q.add("n2", { urgent: true }); // already queued: moved up, not duplicated
+    for (let i = 0; i < URGENT_STREAK; i++) q.add(`u${i}`, { urgent: true });
+    q.add("n1"); // a normal re-add of a normal key changes nothing
+    expect(q.len()).toBe(3 + URGENT_STREAK);
+    const order: string[] = [];
+    for (let i = 0; i < 3 + URGENT_STREAK; i++) {
+      const k = (await q.get()) as string;
+      order.push(k);
+      q.done(k);
+    }
+    // n2 and the first URGENT_STREAK - 1 urgent keys, then n1 (the streak is over), then the rest.
+    expect(order).toEqual(["n2", ...Array.from({ length: URGENT_STREAK - 1 }, (_, i) => `u${i}`), "n1", `u${URGENT_STREAK - 1}`, "n3"]);
+    expect(q.len()).toBe(0);
+  });
+
+  it("a key re-added urgently while it is processed comes back in the urgent lane", async () => {
+    const { q } = fakeQueue();
+    q.add("busy");
+    expect(await q.get()).toBe("busy");
+    q.add("other");
+    q.add("busy", { urgent: true });
+    q.done("busy");
+    expect(await q.get()).toBe("busy");
+    expect(await q.get()).toBe("other");
   });
 
   it("done() without a re-add does not re-queue", async () => {

@@ -3,7 +3,10 @@
 // - a key being processed is never handed to a second worker: adding it while processing marks
 //   it dirty and it is queued again once done(key) is called;
 // - addRateLimited waits max(per-key exponential backoff, overall token bucket);
-// - addAfter keeps the earliest pending time for a key.
+// - addAfter keeps the earliest pending time for a key;
+// - add(key, { urgent: true }) puts the key in a lane served first (a queued key is moved up), so
+//   work a user is waiting for does not queue behind bulk work; one normal key is still served
+//   after every URGENT_STREAK urgent ones, so the normal lane never starves.
 // Keys are compared with SameValueZero (use strings).
 
 import type { Logger } from "pino";
@@ -34,6 +37,9 @@ export interface WorkQueueOptions {
   metrics?: WorkQueueMetrics;
 }
 
+/** Urgent keys served in a row before one normal key gets its turn. */
+export const URGENT_STREAK = 8;
+
 const defaultSetTimer: SetTimer = (fn, ms) => {
   const t = setTimeout(fn, ms);
   t.unref?.();
@@ -53,6 +59,13 @@ export class WorkQueue<K = string> {
 
   private queue: K[] = [];
   private head = 0;
+  /** The urgent lane; a key is in at most one lane (`lane` says which, entries elsewhere are stale). */
+  private urgent: K[] = [];
+  private urgentHead = 0;
+  private readonly lane = new Map<K, "urgent" | "normal">();
+  /** Keys re-added urgently while being processed: queued urgently once done. */
+  private readonly urgentAfterDone = new Set<K>();
+  private urgentStreak = 0;
   private readonly queuedAt = new Map<K, number>();
   private readonly dirty = new Set<K>();
   private readonly processing = new Set<K>();
@@ -79,12 +92,25 @@ export class WorkQueue<K = string> {
     this.tokensAt = this.now();
   }
 
-  add(key: K): void {
+  add(key: K, opts?: { urgent?: boolean }): void {
     if (this.shuttingDown) return;
-    if (this.dirty.has(key)) return;
+    const urgent = opts?.urgent === true;
+    if (this.dirty.has(key)) {
+      if (!urgent) return;
+      if (this.processing.has(key)) this.urgentAfterDone.add(key);
+      else if (this.lane.get(key) === "normal") {
+        // Move it up: the entry in the normal lane becomes stale.
+        this.lane.set(key, "urgent");
+        this.urgent.push(key);
+      }
+      return;
+    }
     this.dirty.add(key);
-    if (this.processing.has(key)) return;
-    this.push(key);
+    if (this.processing.has(key)) {
+      if (urgent) this.urgentAfterDone.add(key);
+      return;
+    }
+    this.push(key, urgent);
   }
 
   addAfter(key: K, delayMs: number): void {
@@ -127,13 +153,14 @@ export class WorkQueue<K = string> {
 
   done(key: K): void {
     if (!this.processing.delete(key)) return;
-    if (this.dirty.has(key) && !this.shuttingDown) this.push(key);
+    const urgent = this.urgentAfterDone.delete(key);
+    if (this.dirty.has(key) && !this.shuttingDown) this.push(key, urgent);
     if (this.processing.size === 0) this.resolveDrainers();
   }
 
   /** keys ready to be handed out (not counting delayed ones nor those in processing) */
   len(): number {
-    return this.queue.length - this.head;
+    return this.lane.size;
   }
 
   /** keys waiting for a delay */
@@ -175,7 +202,7 @@ export class WorkQueue<K = string> {
     for (const r of d) r();
   }
 
-  private push(key: K): void {
+  private push(key: K, urgent = false): void {
     const g = this.getters.shift();
     if (g) {
       this.dirty.delete(key);
@@ -184,19 +211,51 @@ export class WorkQueue<K = string> {
       g(key);
       return;
     }
-    this.queue.push(key);
+    if (urgent) this.urgent.push(key);
+    else this.queue.push(key);
+    this.lane.set(key, urgent ? "urgent" : "normal");
     this.queuedAt.set(key, this.now());
     this.onMetrics?.depth?.(this.len());
   }
 
-  private pop(): { key: K } | undefined {
-    if (this.head >= this.queue.length) return undefined;
-    const key = this.queue[this.head] as K;
-    this.head++;
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
+  /** The next live entry of a lane, skipping stale ones (keys moved to the other lane). */
+  private take(which: "urgent" | "normal"): K | undefined {
+    const list = which === "urgent" ? this.urgent : this.queue;
+    let head = which === "urgent" ? this.urgentHead : this.head;
+    let key: K | undefined;
+    while (head < list.length) {
+      const k = list[head] as K;
+      head++;
+      if (this.lane.get(k) === which) {
+        key = k;
+        break;
+      }
     }
+    // Compact once most of the array has been consumed.
+    const compact = head > 1024 && head * 2 > list.length;
+    const rest = compact ? list.slice(head) : list;
+    if (which === "urgent") {
+      this.urgent = rest;
+      this.urgentHead = compact ? 0 : head;
+    } else {
+      this.queue = rest;
+      this.head = compact ? 0 : head;
+    }
+    return key;
+  }
+
+  private pop(): { key: K } | undefined {
+    if (this.lane.size === 0) return undefined;
+    let key: K | undefined;
+    if (this.urgentStreak < URGENT_STREAK) key = this.take("urgent");
+    if (key !== undefined) this.urgentStreak++;
+    else {
+      key = this.take("normal");
+      this.urgentStreak = 0;
+      key ??= this.take("urgent");
+    }
+    if (key === undefined) return undefined;
+    this.lane.delete(key);
     this.dirty.delete(key);
     this.processing.add(key);
     const t = this.queuedAt.get(key);
