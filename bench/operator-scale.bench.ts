@@ -233,6 +233,8 @@ async function startObserver(client: KubeClient, expectedKinds: string[]) {
   const readyAt = new Map<string, number>();
   const seen = new Map<string, Set<string>>();
   const generationSeen = new Map<string, number>();
+  /** Names whose latest state is Ready at their latest generation. */
+  const current = new Set<string>();
   const genWaiters = new Map<string, { gen: number; resolve: () => void }[]>();
   const ms = new Informer<ModelService>({ client, apiVersion: API_VERSION, plural: PLURAL, namespaces: [NS], logger: quiet });
   ms.onEvent((type, obj) => {
@@ -241,6 +243,8 @@ async function startObserver(client: KubeClient, expectedKinds: string[]) {
     if (!readyAt.has(name) && isReady(obj)) readyAt.set(name, performance.now());
     const og = obj.status?.observedGeneration ?? 0;
     generationSeen.set(name, og);
+    if (isReady(obj) && og === obj.metadata.generation) current.add(name);
+    else current.delete(name);
     const waiting = genWaiters.get(name) ?? [];
     for (const w of waiting.filter((w) => og >= w.gen)) w.resolve();
     genWaiters.set(
@@ -267,6 +271,8 @@ async function startObserver(client: KubeClient, expectedKinds: string[]) {
     createdAt,
     childrenAt,
     readyAt,
+    /** How many ModelServices are Ready at their latest generation. */
+    currentCount: () => current.size,
     /** Resolves when status.observedGeneration of `name` reaches `gen`. */
     observed(name: string, gen: number): Promise<void> {
       if ((generationSeen.get(name) ?? 0) >= gen) return Promise.resolve();
@@ -421,6 +427,11 @@ async function runOurs(n: number): Promise<SizeResult["ours"]> {
     await Promise.all(pending);
     lat.sort((a, b) => a - b);
     const obsGen: [number, number] = [quantile(lat, 0.5), quantile(lat, 0.99)];
+    // The restart below must find N unchanged ModelServices: wait for the rollouts the changes
+    // started to finish (every one Ready at its latest generation), then for the queue to go quiet.
+    const rolloutStart = performance.now();
+    while (obs.currentCount() < n && since(rolloutStart) < 600_000) await sleep(1000);
+    note(`N=${n}: ${obs.currentCount()}/${n} Ready at their latest generation ${(since(rolloutStart) / 1000).toFixed(0)} s after the last change`);
     await settle(port);
     const afterChanges = procStats(op.pid);
     const cpuSeconds = afterChanges.cpuSeconds;
