@@ -103,7 +103,7 @@ export const classSpecSchema = z
           .max(32)
           .optional()
           .describe(
-            "Outside host names (e.g. llm.example.com, or *.team-a.example.com) tenants may claim in spec.autoscaling.wake.hosts on the shared KEDA HTTP interceptor. Names of the ModelService's own namespace are always allowed, other namespaces' never. Default: none.",
+            "Outside host names (e.g. llm.example.com, or *.team-a.example.com) tenants may claim in spec.autoscaling.wake.hosts on the shared KEDA HTTP interceptor. Names of the ModelService's own namespace are always allowed, other namespaces' never; every namespace using the class may claim these. Default: none.",
           )
           .meta({ "x-kubernetes-list-type": "set" }),
         podLabelKeys: keyPatterns("Pod label"),

@@ -366,6 +366,10 @@ export async function reconcile(ctx: ReconcileContext, key: string): Promise<Rec
       if (!(e instanceof InvalidSpecError)) throw e;
       if (e instanceof ClassViolationError) classProblem = { reason: REASONS.ClassViolation, message: e.message };
       else invalidSpec = e.problems;
+      // A refused spec leaves the children as they are (the model keeps serving), except a route
+      // on the shared interceptor claiming host names it may not: that one would keep taking
+      // another namespace's requests (e.g. one made before the check existed).
+      if (e.problems.some((p) => p.path.startsWith("spec.autoscaling.wake.hosts"))) await withdrawInterceptorRoute(ctx, namespace, name, uid, log);
     }
   }
   const refused = invalidSpec !== undefined || classProblem !== undefined;
@@ -450,6 +454,16 @@ export async function reconcile(ctx: ReconcileContext, key: string): Promise<Rec
   }
   if (conflicts.length) return { result: "requeue", requeueAfterMs: ctx.nameConflictRequeueMs ?? NAME_CONFLICT_REQUEUE_MS };
   return requeueAfterMs !== undefined ? { result: "requeue", requeueAfterMs } : { result: "success" };
+}
+
+async function withdrawInterceptorRoute(ctx: ReconcileContext, namespace: string, name: string, uid: string | undefined, log: Logger): Promise<void> {
+  const routes = ctx.children.find((c) => c.kind.kind === "InterceptorRoute");
+  const route = routes?.cache.get(namespace, childNames(name).interceptorRoute);
+  if (!routes || !route || !uid || !isControlledBy(route, uid)) return;
+  ctx.signal?.throwIfAborted();
+  ctx.metrics?.writes.inc({ verb: "delete", resource: routes.kind.plural });
+  const ref = { apiVersion: routes.kind.apiVersion, plural: routes.kind.plural, namespace, name: route.metadata?.name as string, uid: route.metadata?.uid };
+  if (await deleteObject(ctx.client, ref, ctx.signal)) log.info({ name: route.metadata?.name }, "deleted InterceptorRoute whose host names are refused");
 }
 
 /** The cached ModelService, with the status this operator wrote over it if the watch has not delivered that write yet. */

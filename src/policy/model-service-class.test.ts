@@ -168,7 +168,7 @@ describe("classViolations: each finding of issue 11, refused with the field and 
       [
         {
           path: "spec.autoscaling.wake.hosts[0]",
-          message: `llm.example.com is not allowed by ${by} (allowed: names of the ModelService's own namespace only)`,
+          message: `llm.example.com is not allowed by ${by} (allowed: names of the ModelService's own namespace only; a ModelServiceClass's allow.wakeHosts can list others)`,
         },
       ],
     ],

@@ -124,7 +124,7 @@ export function classViolations(spec: ModelServiceSpec, cls: ModelServiceClass, 
     problems.push({ path: "spec.cache.size", message: `${cache.size} is not allowed by ${by} (allowed: at most ${allow.maxCacheSize})` });
   }
   problems.push(...imageViolation(spec, cls, config, by));
-  problems.push(...outsideWakeHostViolations(spec, allow.wakeHosts ?? [], namespace, config.clusterDomain, by));
+  problems.push(...outsideWakeHostViolations(spec, allow.wakeHosts ?? [], namespace, by));
   problems.push(...podMetadataViolations(spec, { labels: allow.podLabelKeys ?? [], annotations: allow.podAnnotationKeys ?? [] }, by));
   return problems;
 }

@@ -11,12 +11,16 @@ describe("classifyWakeHost", () => {
     ["llm.team-a.svc.cluster.local", { kind: "own" }],
     ["llm.team-b", { kind: "foreign", namespace: "team-b" }],
     ["payments.team-b.svc.cluster.local", { kind: "foreign", namespace: "team-b" }],
+    // A StatefulSet pod's and a pod's own DNS names, and another cluster domain: still team-b's.
+    ["web-0.db.team-b.svc.cluster.local", { kind: "foreign", namespace: "team-b" }],
+    ["10-0-0-7.team-b.pod.cluster.local", { kind: "foreign", namespace: "team-b" }],
+    ["llm.team-b.svc.example.internal", { kind: "foreign", namespace: "team-b" }],
     ["llm", { kind: "bare" }],
     ["llm.example.com", { kind: "outside" }],
-    // Another cluster domain is not this cluster's: an outside name.
-    ["llm.team-b.svc.other.local", { kind: "outside" }],
+    // Two labels are always NAME.NAMESPACE, as the cluster's resolver reads them.
+    ["example.com", { kind: "foreign", namespace: "com" }],
   ] as const)("%s", (host, want) => {
-    expect(classifyWakeHost(host, "team-a", "cluster.local")).toEqual(want);
+    expect(classifyWakeHost(host, "team-a")).toEqual(want);
   });
 });
 
@@ -35,6 +39,15 @@ describe("foreignWakeHosts", () => {
       { path: "spec.autoscaling.wake.hosts[1]", message: expect.stringMatching(/^llm\.team-b\.svc is a name of namespace team-b: the interceptor is shared/) },
       { path: "spec.autoscaling.wake.hosts[2]", message: "llm is the same name in every namespace: write llm.team-a" },
     ]);
+  });
+
+  it("without a class, refuses outside names too (InvalidSpec), and renders the namespace's own", () => {
+    const ms = scaledToZero(["llm.example.com"]);
+    ms.metadata = { ...ms.metadata, namespace: "team-a", uid: "u1" };
+    const config = { ...defaultOperatorConfig, keda: { ...defaultOperatorConfig.keda, enabled: true } };
+    expect(() => render(ms, config)).toThrow(
+      "spec.autoscaling.wake.hosts[0]: llm.example.com is not allowed by the operator's default policy (allowed: names of the ModelService's own namespace only; a ModelServiceClass's allow.wakeHosts can list others)",
+    );
   });
 
   it("makes a stored ModelService that claims another namespace's host InvalidSpec, without a class too", () => {

@@ -17,7 +17,7 @@ import type { OperatorConfig } from "../config/operator-config.ts";
 import { gpuResourceName, resolve } from "../model/resolved.ts";
 import { applyClass, classViolations } from "../policy/model-service-class.ts";
 import { podMetadataViolations } from "../policy/pod-metadata.ts";
-import { foreignWakeHosts } from "../policy/wake-hosts.ts";
+import { foreignWakeHosts, outsideWakeHostViolations } from "../policy/wake-hosts.ts";
 import { adapterParts } from "./adapters.ts";
 import { autoscalingProblems, horizontalPodAutoscaler, type ScaledObject, scaledObject } from "./autoscaling.ts";
 import { type BackendTLSPolicy, backendTlsPolicy } from "./backend-tls-policy.ts";
@@ -182,7 +182,10 @@ function specProblems(ms: ModelService, spec: ModelServiceSpec, config: Operator
     }
   }
   // A class checks the guarded keys itself (classViolations); without one, the built-in policy allows none.
-  if (!cls) problems.push(...podMetadataViolations(spec, { labels: [], annotations: [] }, "the operator's default policy"));
+  if (!cls) {
+    problems.push(...podMetadataViolations(spec, { labels: [], annotations: [] }, "the operator's default policy"));
+    problems.push(...outsideWakeHostViolations(spec, [], ms.metadata.namespace, "the operator's default policy"));
+  }
   // Known only once stored (offline, a file may not say its namespace).
   if (ms.metadata.namespace) problems.push(...foreignWakeHosts(spec, ms.metadata.namespace, config.clusterDomain));
   return problems;

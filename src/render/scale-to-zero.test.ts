@@ -86,11 +86,11 @@ describe("scale to zero woken by requests (KEDA HTTP add-on)", () => {
     const r = render(
       ms({
         startup: { timeoutSeconds: 300 },
-        autoscaling: { ...TO_ZERO, cooldownSeconds: 900, wake: { mode: "Request", hosts: ["llm.ml.svc", "llm.example.com"], timeoutSeconds: 120 } },
+        autoscaling: { ...TO_ZERO, cooldownSeconds: 900, wake: { mode: "Request", hosts: ["llm.ml.svc", "llm.ml"], timeoutSeconds: 120 } },
       }),
       kedaConfig,
     );
-    expect(r.interceptorRoute?.spec.rules).toEqual([{ hosts: ["llm.ml.svc", "llm.example.com"] }]);
+    expect(r.interceptorRoute?.spec.rules).toEqual([{ hosts: ["llm.ml.svc", "llm.ml"] }]);
     expect(r.interceptorRoute?.spec.timeouts.readiness).toBe("120s");
     expect(r.scaledObject?.spec.cooldownPeriod).toBe(900);
   });

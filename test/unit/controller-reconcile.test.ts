@@ -185,6 +185,33 @@ describe("reconcile", () => {
     expect(t.writes().length).toBe(1);
   });
 
+  it("withdraws its InterceptorRoute, and only that, once its host names are refused (the shared interceptor would keep routing them)", async () => {
+    const config = { ...defaultOperatorConfig, keda: { ...defaultOperatorConfig.keda, enabled: true } };
+    const toZero = (hosts: string[]) => ({
+      ...SPEC,
+      autoscaling: { minReplicas: 0, maxReplicas: 1, target: { inFlightRequests: 1 }, wake: { mode: "Request", hosts } },
+    });
+    const t = setup(toZero(["m.ns.svc"]), { config });
+    await reconcile(t.ctx, "ns/m");
+    expect(t.caches.get("InterceptorRoute")?.get("ns", "m")).toBeDefined();
+    // As if stored before the check existed: the route claims another namespace's name.
+    const cur = t.modelServices.get("ns", "m") as ModelService;
+    t.modelServices.put({ ...cur, metadata: { ...cur.metadata, generation: 2 }, spec: toZero(["payments.billing.svc"]) } as unknown as ModelService);
+    const n = t.writes().length;
+    expect((await reconcile(t.ctx, "ns/m")).result).toBe("invalid_spec");
+    expect(
+      t
+        .writes()
+        .slice(n)
+        .map((w) => `${w.method} ${w.path}`),
+    ).toEqual([
+      "DELETE /apis/http.keda.sh/v1beta1/namespaces/ns/interceptorroutes/m",
+      "PATCH /apis/modelservice.dev/v1alpha1/namespaces/ns/modelservices/m/status",
+    ]);
+    expect(t.caches.get("InterceptorRoute")?.get("ns", "m")).toBeUndefined();
+    expect(t.caches.get("Deployment")?.get("ns", "m")).toBeDefined();
+  });
+
   it("under a class that forbids the spec: ClassViolation in the status, once, and no child; applied once the class allows it", async () => {
     const t = setup({ ...SPEC, className: "pool", service: { type: "NodePort" } });
     const cls = (serviceTypes: ("ClusterIP" | "NodePort")[]): ModelServiceClass => ({
