@@ -415,7 +415,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const recoverySeconds = (performance.now() - since) / 1000;
     if (operatorAt !== undefined) notes.unshift(`operator caught up after ${((operatorAt - since) / 1000).toFixed(1)} s`);
     // The examples go into the problem so a failing assertion shows what was left, not only that.
-    if (!converged) problems.push(`did not converge within ${convergeTimeoutMs / 1000} s: ${last.examples.slice(0, 4).join("; ")}`);
+    if (!converged) {
+      const left = last.examples.slice(0, 4).join("; ");
+      problems.push(`did not converge within ${convergeTimeoutMs / 1000} s${left ? `: ${left}` : ""}`);
+    }
     problems.push(...unexpectedExits.splice(0));
     const r: PhaseResult = { phase, recoverySeconds, converged, ...last, notes, problems, examples: last.examples };
     phases.push(r);

@@ -119,6 +119,18 @@ describe("WorkQueue", () => {
     expect(q.len()).toBe(0);
   });
 
+  it("a key moved up and served keeps its place in line behind older keys when added again normally", async () => {
+    const { q } = fakeQueue();
+    q.add("a");
+    q.add("b");
+    q.add("a", { urgent: true });
+    expect(await q.get()).toBe("a");
+    q.done("a");
+    q.add("a"); // normally again: behind b, not at a's old (stale) place ahead of it
+    expect(await q.get()).toBe("b");
+    expect(await q.get()).toBe("a");
+  });
+
   it("a key re-added urgently while it is processed comes back in the urgent lane", async () => {
     const { q } = fakeQueue();
     q.add("busy");

@@ -57,12 +57,13 @@ export class WorkQueue<K = string> {
   private readonly now: () => number;
   private readonly setTimer: SetTimer;
 
-  private queue: K[] = [];
+  /** The two lanes. A queued key has one live entry, the one `lane` names (lane and sequence number); others are stale. */
+  private queue: [K, number][] = [];
   private head = 0;
-  /** The urgent lane; a key is in at most one lane (`lane` says which, entries elsewhere are stale). */
-  private urgent: K[] = [];
+  private urgent: [K, number][] = [];
   private urgentHead = 0;
-  private readonly lane = new Map<K, "urgent" | "normal">();
+  private readonly lane = new Map<K, { which: "urgent" | "normal"; seq: number }>();
+  private seq = 0;
   /** Keys re-added urgently while being processed: queued urgently once done. */
   private readonly urgentAfterDone = new Set<K>();
   private urgentStreak = 0;
@@ -98,10 +99,11 @@ export class WorkQueue<K = string> {
     if (this.dirty.has(key)) {
       if (!urgent) return;
       if (this.processing.has(key)) this.urgentAfterDone.add(key);
-      else if (this.lane.get(key) === "normal") {
+      else if (this.lane.get(key)?.which === "normal") {
         // Move it up: the entry in the normal lane becomes stale.
-        this.lane.set(key, "urgent");
-        this.urgent.push(key);
+        const seq = ++this.seq;
+        this.lane.set(key, { which: "urgent", seq });
+        this.urgent.push([key, seq]);
       }
       return;
     }
@@ -211,9 +213,9 @@ export class WorkQueue<K = string> {
       g(key);
       return;
     }
-    if (urgent) this.urgent.push(key);
-    else this.queue.push(key);
-    this.lane.set(key, urgent ? "urgent" : "normal");
+    const seq = ++this.seq;
+    (urgent ? this.urgent : this.queue).push([key, seq]);
+    this.lane.set(key, { which: urgent ? "urgent" : "normal", seq });
     this.queuedAt.set(key, this.now());
     this.onMetrics?.depth?.(this.len());
   }
@@ -224,9 +226,9 @@ export class WorkQueue<K = string> {
     let head = which === "urgent" ? this.urgentHead : this.head;
     let key: K | undefined;
     while (head < list.length) {
-      const k = list[head] as K;
+      const [k, seq] = list[head] as [K, number];
       head++;
-      if (this.lane.get(k) === which) {
+      if (this.lane.get(k)?.seq === seq) {
         key = k;
         break;
       }

@@ -78,9 +78,10 @@ describe("scale to zero with the real KEDA and HTTP add-on", () => {
     // status is polled from before the request until this same poller has seen Ready, so no
     // transition is missed between two looks.
     const statuses: string[] = [];
+    let stopped = false;
     const watchStatus = (async () => {
       const deadline = Date.now() + 120_000;
-      for (;;) {
+      while (!stopped) {
         const ms = await getModelService(client, stack.ns, NAME).catch(() => undefined);
         const reason = condition(ms, "Ready")?.reason;
         if (reason && statuses.at(-1) !== reason) statuses.push(reason);
@@ -88,10 +89,14 @@ describe("scale to zero with the real KEDA and HTTP add-on", () => {
         if (Date.now() > deadline) throw new Error(`not Ready 120 s after the wake request; reasons seen: ${statuses.join(" → ")}`);
         await new Promise((r) => setTimeout(r, 200));
       }
+      throw new Error("stopped: the test failed before the wake completed");
     })();
     watchStatus.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
     const host = `${NAME}.${stack.ns}.svc.cluster.local`;
-    const answer = await callThroughInterceptor(stack.interceptorUrl, host, "/v1/models");
+    const answer = await callThroughInterceptor(stack.interceptorUrl, host, "/v1/models").catch((e: unknown) => {
+      stopped = true; // no poller left running after the test has failed
+      throw e;
+    });
     process.stderr.write(
       `[measure] wake time (request sent to the interceptor -> first byte): ${(answer.firstByteMs / 1000).toFixed(1)}s, with a simulated load of ${LOAD_SECONDS}s\n`,
     );
