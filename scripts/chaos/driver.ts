@@ -429,6 +429,31 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     return r;
   };
 
+  /** Until every Deployment in NS has rolled out and no pod is terminating (false after `timeoutMs`). */
+  const rolloutsDone = async (timeoutMs: number): Promise<boolean> => {
+    type Deployment = { metadata: { generation?: number }; spec?: { replicas?: number }; status?: Record<string, number | undefined> };
+    const start = performance.now();
+    while (performance.now() - start < timeoutMs) {
+      const deployments = await listAll<Deployment>(resourcePath({ apiVersion: "apps/v1", plural: "deployments", namespace: NS })).catch(() => undefined);
+      const pods = await listAll<{ metadata: { deletionTimestamp?: string } }>(resourcePath({ apiVersion: "v1", plural: "pods", namespace: NS })).catch(
+        () => undefined,
+      );
+      const settled = (d: Deployment) => {
+        const want = d.spec?.replicas ?? 1;
+        const st = d.status ?? {};
+        return (
+          st.observedGeneration === d.metadata.generation &&
+          (st.replicas ?? 0) === want &&
+          (st.updatedReplicas ?? 0) === want &&
+          (st.readyReplicas ?? 0) === want
+        );
+      };
+      if (deployments && pods && deployments.every(settled) && pods.every((p) => !p.metadata.deletionTimestamp)) return true;
+      await sleep(1000);
+    }
+    return false;
+  };
+
   /** Polls /readyz while `during` runs; returns how long it answered other than 200, and its first such answer. */
   const watchReadyz = async <T>(during: () => Promise<T>): Promise<{ result: T; unreadyMs: number; first?: string }> => {
     let stop = false;
@@ -576,16 +601,27 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     }
 
     // --- 3. no hot loop -------------------------------------------------------------------------------
+    // Converged means every ModelService Ready at its generation; an old pod may still be
+    // terminating, and its going is a status change the operator rightly writes. The window
+    // starts once the rollouts are over.
+    const rolledOut = await rolloutsDone(120_000);
+    if (!rolledOut) log(`[chaos ${at()}] rollouts still going after 120 s; measuring the quiet window anyway`);
     await sleep(2000);
     const mark = auditMark(cp.auditLogPath);
     const windowMs = o.quietWindowMs ?? 10_000;
     await sleep(windowMs);
-    const ids = new Set(
-      readAuditEvents(cp.auditLogPath, mark)
-        .filter((e) => e.userAgent?.startsWith(OPERATOR_UA))
-        .map((e) => e.auditID),
-    );
+    const inWindow = readAuditEvents(cp.auditLogPath, mark).filter((e) => e.userAgent?.startsWith(OPERATOR_UA));
+    const ids = new Set(inWindow.map((e) => e.auditID));
     const quietRequestRate = ids.size / (windowMs / 1000);
+    if (ids.size > 0) {
+      const what = new Map<string, number>();
+      for (const e of inWindow) {
+        if (e.stage !== "ResponseComplete") continue;
+        const k = `${e.verb} ${e.objectRef?.resource ?? ""}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ""} ${e.objectRef?.name ?? ""}`;
+        what.set(k, (what.get(k) ?? 0) + 1);
+      }
+      log(`[chaos ${at()}] requests in the quiet window: ${[...what].map(([k, n]) => `${k} ×${n}`).join(", ")}`);
+    }
     const metrics = await scrape();
     log(
       `[chaos ${at()}] quiet: ${ids.size} operator requests in ${windowMs / 1000} s (${quietRequestRate.toFixed(2)}/s, from the audit log); ` +
