@@ -404,6 +404,7 @@ export async function reconcile(ctx: ReconcileContext, key: string): Promise<Rec
     | V1Deployment
     | undefined;
   const ownedDeployment = deployment && isControlledBy(deployment, uid) ? deployment : undefined;
+  if (ownedDeployment) await deleteStrayReplicaSets(ctx, namespace, name, ownedDeployment, log);
   const lwsKind = ctx.children.find((c) => c.kind.kind === "LeaderWorkerSet");
   const lws = applied.get("LeaderWorkerSet") ?? lwsKind?.cache.get(namespace, childNames(name).leaderWorkerSet) ?? fetched.get("LeaderWorkerSet");
   const ownedLws = lws && isControlledBy(lws, uid) ? lws : undefined;
@@ -454,6 +455,31 @@ export async function reconcile(ctx: ReconcileContext, key: string): Promise<Rec
   }
   if (conflicts.length) return { result: "requeue", requeueAfterMs: ctx.nameConflictRequeueMs ?? NAME_CONFLICT_REQUEUE_MS };
   return requeueAfterMs !== undefined ? { result: "requeue", requeueAfterMs } : { result: "success" };
+}
+
+/**
+ * ReplicaSets (and so their pods, GPUs included) of an earlier Deployment of the same name that the
+ * garbage collector missed. When a Deployment is deleted and re-created under its name while the
+ * collector's watch is down (an API server restart), its relist sees an update of that name, not
+ * a deletion, and never collects the old one's dependents. The old owner cannot exist (the name
+ * now belongs to our Deployment), so they go as the collector would have deleted them.
+ */
+async function deleteStrayReplicaSets(ctx: ReconcileContext, namespace: string, name: string, deployment: V1Deployment, log: Logger): Promise<void> {
+  for (const rs of ctx.replicaSets.byLabel(namespace, name)) {
+    const owner = rs.metadata?.ownerReferences?.find((r) => r.controller && r.kind === "Deployment");
+    if (!owner || owner.name !== deployment.metadata?.name || owner.uid === deployment.metadata?.uid || rs.metadata?.deletionTimestamp) continue;
+    ctx.signal?.throwIfAborted();
+    ctx.metrics?.writes.inc({ verb: "delete", resource: "replicasets" });
+    const ref = { apiVersion: "apps/v1", plural: "replicasets", namespace, name: rs.metadata?.name as string, uid: rs.metadata?.uid };
+    try {
+      if (await deleteObject(ctx.client, ref, ctx.signal))
+        log.info({ replicaSet: rs.metadata?.name, owner: owner.uid }, "deleted a ReplicaSet of a deleted Deployment the garbage collector missed");
+    } catch (e) {
+      // A repair, not our child: the status does not depend on it (e.g. an install without this RBAC rule).
+      if (ctx.signal?.aborted) throw ctx.signal.reason;
+      log.warn({ replicaSet: rs.metadata?.name, err: errorMessage(e) }, "could not delete a ReplicaSet of a deleted Deployment");
+    }
+  }
 }
 
 async function withdrawInterceptorRoute(ctx: ReconcileContext, namespace: string, name: string, uid: string | undefined, log: Logger): Promise<void> {

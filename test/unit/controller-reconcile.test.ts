@@ -94,9 +94,9 @@ function setup(
         return obj;
       }
       if (method === "DELETE") {
-        const kind = kinds.find((k) => path.includes(`/${k.plural}/`)) as ChildKind;
+        const kind = kinds.find((k) => path.includes(`/${k.plural}/`)) as ChildKind | undefined;
         server.delete(path);
-        caches.get(kind.kind)?.delete("ns", path.split("/").at(-1) as string);
+        if (kind) caches.get(kind.kind)?.delete("ns", path.split("/").at(-1) as string);
       }
       return {};
     },
@@ -210,6 +210,35 @@ describe("reconcile", () => {
     ]);
     expect(t.caches.get("InterceptorRoute")?.get("ns", "m")).toBeUndefined();
     expect(t.caches.get("Deployment")?.get("ns", "m")).toBeDefined();
+  });
+
+  it("deletes a ReplicaSet of an earlier Deployment of the same name (one the garbage collector missed), and only that", async () => {
+    const t = setup(SPEC);
+    await reconcile(t.ctx, "ns/m");
+    const current = t.caches.get("Deployment")?.get("ns", "m");
+    const rs = (rsName: string, ownerUid: string) => ({
+      apiVersion: "apps/v1",
+      kind: "ReplicaSet",
+      metadata: {
+        name: rsName,
+        namespace: "ns",
+        uid: `uid-${rsName}`,
+        labels: { "modelservice.dev/name": "m" },
+        ownerReferences: [{ apiVersion: "apps/v1", kind: "Deployment", name: "m", uid: ownerUid, controller: true }],
+      },
+    });
+    const replicaSets = t.ctx.replicaSets as MapCache<KubernetesObject>;
+    replicaSets.put(rs("m-old", "uid-of-a-deleted-deployment"));
+    replicaSets.put(rs("m-current", current?.metadata?.uid as string));
+    const n = t.writes().length;
+    await reconcile(t.ctx, "ns/m");
+    expect(
+      t
+        .writes()
+        .slice(n)
+        .map((w) => `${w.method} ${w.path}`),
+    ).toEqual(["DELETE /apis/apps/v1/namespaces/ns/replicasets/m-old"]);
+    expect((t.writes().at(-1)?.body as { preconditions?: { uid?: string } }).preconditions?.uid).toBe("uid-m-old");
   });
 
   it("under a class that forbids the spec: ClassViolation in the status, once, and no child; applied once the class allows it", async () => {

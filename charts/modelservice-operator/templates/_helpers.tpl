@@ -86,9 +86,10 @@ Never add Secrets or wildcards here: the operator only references Secrets by nam
 - apiGroups: ["apps"]
   resources: ["deployments"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
+# delete: a ReplicaSet of a deleted Deployment the garbage collector missed (src/controller/reconcile.ts).
 - apiGroups: ["apps"]
   resources: ["replicasets"]
-  verbs: ["get", "list", "watch"]
+  verbs: ["get", "list", "watch", "delete"]
 # The StatefulSets of the LeaderWorkerSets of multi-node ModelServices, for their status.
 - apiGroups: ["apps"]
   resources: ["statefulsets"]
