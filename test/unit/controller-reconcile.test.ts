@@ -238,7 +238,8 @@ describe("reconcile", () => {
         .slice(n)
         .map((w) => `${w.method} ${w.path}`),
     ).toEqual(["DELETE /apis/apps/v1/namespaces/ns/replicasets/m-old"]);
-    expect((t.writes().at(-1)?.body as { preconditions?: { uid?: string } }).preconditions?.uid).toBe("uid-m-old");
+    const body = t.writes().at(-1)?.body as { preconditions?: { uid?: string } } | undefined;
+    expect(body?.preconditions?.uid).toBe("uid-m-old");
   });
 
   it("under a class that forbids the spec: ClassViolation in the status, once, and no child; applied once the class allows it", async () => {
