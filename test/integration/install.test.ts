@@ -232,7 +232,7 @@ image: {digest: "sha256:${"a".repeat(64)}"}
       { apiGroups: ["modelservice.dev"], resources: ["modelservices/status"], verbs: ["get", "patch"] },
       { apiGroups: ["modelservice.dev"], resources: ["modelservices/finalizers"], verbs: ["update"] },
       { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "list", "watch", "create", "patch", "delete"] },
-      { apiGroups: ["apps"], resources: ["replicasets"], verbs: ["get", "list", "watch"] },
+      { apiGroups: ["apps"], resources: ["replicasets"], verbs: ["get", "list", "watch", "delete"] },
       { apiGroups: ["apps"], resources: ["statefulsets"], verbs: ["get", "list", "watch"] },
       { apiGroups: [""], resources: ["services", "persistentvolumeclaims"], verbs: ["get", "list", "watch", "create", "patch", "delete"] },
       { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
