@@ -15,7 +15,6 @@
 // operator process and every control plane (their exit handlers) and exits 3.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
@@ -27,6 +26,7 @@ import { Informer } from "../src/kube/informer.ts";
 import { type AuditEvent, auditMark, readAuditEvents } from "../src/localcluster/audit.ts";
 import { type ControlPlane, startControlPlane } from "../src/localcluster/control-plane.ts";
 import { h100Fleet } from "../src/localcluster/fleet.ts";
+import { freePort } from "../src/localcluster/processes.ts";
 import { installCrd } from "../src/operator/install-crd.ts";
 import { CHILD_KINDS, childKinds, orderedChildren, render } from "../src/render/index.ts";
 import { numberFlag } from "./common.ts";
@@ -83,16 +83,6 @@ setTimeout(() => {
   process.stderr.write(`operator-scale bench: hard deadline of ${hardDeadlineS} s reached; killing everything it started\n`);
   process.exit(3);
 }, hardDeadlineS * 1000).unref();
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === "object" && a ? a.port : 0));
-    });
-  });
 
 const quantile = (sorted: number[], q: number): number =>
   sorted.length === 0 ? Number.NaN : (sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(sorted.length * q) - 1))] as number);

@@ -15,7 +15,6 @@
 // interleaving.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,6 +26,7 @@ import { auditMark, readAuditEvents } from "../../src/localcluster/audit.ts";
 import { type ControlPlane, startControlPlane } from "../../src/localcluster/control-plane.ts";
 import { type FaultProxy, startFaultProxy } from "../../src/localcluster/fault-proxy.ts";
 import { h100Fleet } from "../../src/localcluster/fleet.ts";
+import { freePort } from "../../src/localcluster/processes.ts";
 import { NAME_LABEL } from "../../src/model/labels.ts";
 import { installCrd } from "../../src/operator/install-crd.ts";
 import { childKinds, orderedChildren, render } from "../../src/render/index.ts";
@@ -88,16 +88,6 @@ export function rng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === "object" && a ? a.port : 0));
-    });
-  });
 
 // --- the operator process ----------------------------------------------------------------------
 

@@ -18,7 +18,6 @@ import { execFile } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { request as httpsRequest } from "node:https";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -27,7 +26,7 @@ import { promisify } from "node:util";
 import { parseAllDocuments, stringify } from "yaml";
 import { ensureBinaries } from "./binaries.ts";
 import { DEFAULT_FLEET, type FleetSpec, fleetNodes, KWOK_NODE_ANNOTATION } from "./fleet.ts";
-import { killGroupsNow, type ManagedProcess, spawnManaged, stopGroups } from "./processes.ts";
+import { freePort, killGroupsNow, type ManagedProcess, spawnManaged, stopGroups } from "./processes.ts";
 
 export type ControlPlaneOptions = {
   /** Simulated nodes; DEFAULT_FLEET when absent. */
@@ -96,18 +95,6 @@ const stagesDir = (): string => {
   // From build/localcluster (compiled), the YAML stays in src.
   return existsSync(here) ? here : fileURLToPath(new URL("../../src/localcluster/stages/", import.meta.url));
 };
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 
 // --- certificates ---------------------------------------------------------------------------
 

@@ -11,12 +11,11 @@
 //   - The interceptor forwards to <service>.<namespace>:<port>, a name only cluster DNS resolves:
 //     HTTP_PROXY sends that hop to `upstreamProxy` (the caller's stand-in for Service VIP → pod).
 import { copyFileSync, mkdirSync } from "node:fs";
-import { createServer } from "node:net";
 import { networkInterfaces } from "node:os";
 import { dirname, join } from "node:path";
 import type { KubeClient } from "../kube/client.ts";
 import { resourcePath } from "../kube/client.ts";
-import { type ManagedProcess, spawnManaged, stopGroups } from "./processes.ts";
+import { freePort, type ManagedProcess, spawnManaged, stopGroups } from "./processes.ts";
 
 export const KEDA_BINARIES = ["keda-operator", "interceptor", "scaler"] as const;
 
@@ -42,17 +41,6 @@ export type LocalKedaOptions = {
   /** Start KEDA's operator too (default); false: only the add-on's interceptor and scaler. */
   kedaOperator?: boolean;
 };
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
 
 /** This machine's first non-loopback IPv4 address: an EndpointSlice may not name 127.0.0.0/8. */
 export function hostAddress(): string {

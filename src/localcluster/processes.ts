@@ -4,7 +4,21 @@
 // signals the whole group, so the watchdog and the binary go together.
 import { spawn } from "node:child_process";
 import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (bound, read, released). */
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
 
 // $1: pid to watch (0: none, the process outlives us), $2...: the command. A guard subshell polls
 // the parent once a second; the watchdog itself just waits for the command, so a SIGTERM to the

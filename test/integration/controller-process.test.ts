@@ -3,12 +3,12 @@
 // list its resources it stays up, unready, and says why (logs and /readyz), without a stack trace.
 import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { KubeClient } from "../../src/kube/client.ts";
+import { freePort } from "../../src/localcluster/processes.ts";
 import { installCrd } from "../../src/operator/install-crd.ts";
 import { createNamespace, deleteNamespace, kubeconfigPath, testClient, waitFor } from "./controller-helpers.ts";
 import { serviceAccountKubeconfig } from "./helpers/service-account.ts";
@@ -21,14 +21,6 @@ beforeAll(async () => {
   await installCrd(client);
 });
 afterAll(() => client?.close());
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 
 function run(args: string[]) {
   const child = spawn(process.execPath, [MAIN, "run", ...args], { stdio: ["ignore", "pipe", "pipe"] });

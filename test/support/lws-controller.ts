@@ -11,25 +11,14 @@
 // see pods with the LeaderWorkerSet name label, so other tests' pods never wait on this process.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { KubeClient } from "../../src/kube/client.ts";
 import { isApiError } from "../../src/kube/client.ts";
-import { type ManagedProcess, spawnManaged, stopGroups } from "../../src/localcluster/processes.ts";
+import { freePort, type ManagedProcess, spawnManaged, stopGroups } from "../../src/localcluster/processes.ts";
 import { installThirdPartyCrds } from "../../src/localcluster/third-party-crds.ts";
 
 export type LwsController = { logPath: string; process: ManagedProcess; stop(): Promise<void> };
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 /** The manager's webhook paths (config/webhook/manifests.yaml of sigs.k8s.io/lws v0.8.0). */
 const WEBHOOKS = {
