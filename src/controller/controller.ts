@@ -62,6 +62,8 @@ export class Controller {
   #transientFailures = new Map<string, number>();
   /** Per ModelService uid, the status last written and the resourceVersion it was written over (reconcile.ts). */
   #writtenStatus = new Map<string, { over: string | undefined; status: ModelService["status"] & object }>();
+  /** Per ModelService uid, when its status was last written (reconcile.ts holds back progress steps). */
+  #statusWrittenAt = new Map<string, number>();
   #started = false;
   #crdsSynced = false;
   #reconciles = 0;
@@ -127,6 +129,7 @@ export class Controller {
     // coming back, nor status rewrites of children whose status is never read.
     this.modelServices.onEvent((type, obj, old) => {
       this.#classIndex.update(obj, type === "DELETED");
+      if (type === "DELETED") this.#forget(obj.metadata.uid);
       if (type === "MODIFIED" && !worthReconciling("modelService", obj, old)) return;
       // Urgent: a user is waiting on a spec change (observedGeneration), children's progress can wait.
       if (obj.metadata?.name) this.enqueue(keyOf(obj.metadata.namespace, obj.metadata.name), { urgent: true });
@@ -151,6 +154,15 @@ export class Controller {
     metrics?.setPhaseSource(() =>
       this.modelServices.list().map((ms) => ({ phase: ms.status?.phase ?? "Unknown", reason: readyReason(ms.status) || "Unknown" })),
     );
+  }
+
+  /** What is kept per ModelService uid goes with it, so creating and deleting ModelServices grows nothing. */
+  #forget(uid: string | undefined): void {
+    if (!uid) return;
+    this.#seenReady.delete(uid);
+    this.#transientFailures.delete(uid);
+    this.#writtenStatus.delete(uid);
+    this.#statusWrittenAt.delete(uid);
   }
 
   /** ModelServiceClasses (cluster-scoped), while their CRD is established; parsed, so render trusts their shape. */
@@ -425,6 +437,7 @@ export class Controller {
             seenReady: this.#seenReady,
             transientFailures: this.#transientFailures,
             writtenStatus: this.#writtenStatus,
+            statusWrittenAt: this.#statusWrittenAt,
             unavailable: this.#unavailable,
             signal,
             ...(this.#opts.nameConflictRequeueMs !== undefined ? { nameConflictRequeueMs: this.#opts.nameConflictRequeueMs } : {}),

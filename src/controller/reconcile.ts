@@ -27,7 +27,7 @@ import { orderedChildren, render, serviceUrl } from "../render/index.ts";
 import { childNames } from "../render/names.ts";
 import type { OperatorMetrics } from "../server/metrics.ts";
 import { exposure, type Gateway, type RouteWithStatus } from "../status/exposure.ts";
-import { computeStatus, statusChanged, transitionEvents } from "../status/index.ts";
+import { computeStatus, onlyProgress, statusChanged, transitionEvents } from "../status/index.ts";
 import { REASONS } from "../status/reasons.ts";
 import type { ClassProblem } from "../status/verdict.ts";
 import { type ChildKind, isControlledBy, splitKey } from "./keys.ts";
@@ -79,6 +79,8 @@ export type ReconcileContext = {
    * starts from it rather than from the older cached status (which would cost a redundant write).
    */
   writtenStatus?: Map<string, { over: string | undefined; status: ModelServiceStatus }>;
+  /** Per ModelService uid, when (ms) this operator last wrote its status; kept across reconciles by the controller. */
+  statusWrittenAt?: Map<string, number>;
   /** How long a transient failure must persist before the status reports it (default TRANSIENT_REPORT_MS). */
   transientReportMs?: number;
 };
@@ -98,6 +100,12 @@ export const TRANSIENT_REPORT_MS = 10_000;
  * and the periodic resync also retry it.
  */
 export const NAME_CONFLICT_REQUEUE_MS = 60_000;
+
+/**
+ * A status that only moves work in progress along (status/events.ts onlyProgress) is written at
+ * most this often per ModelService; the steps in between are folded into the next write.
+ */
+export const PROGRESS_WRITE_INTERVAL_MS = 1000;
 
 /** How soon to look again when the class cache has not synced yet (the class API just appeared). */
 export const CLASSES_SYNC_REQUEUE_MS = 1000;
@@ -285,7 +293,10 @@ async function planAndExecute(
   }
 }
 
-/** Writes the status when it changed, then records its transitions as Events. "gone": the ModelService was deleted meanwhile. */
+/**
+ * Writes the status when it changed, then records its transitions as Events. "gone": the
+ * ModelService was deleted meanwhile; a number: a progress step held back, write it in that many ms.
+ */
 async function writeStatus(
   ctx: ReconcileContext,
   { namespace, name }: { namespace: string; name: string },
@@ -293,9 +304,15 @@ async function writeStatus(
   status: ModelServiceStatus,
   now: Date,
   log: Logger,
-): Promise<"gone" | undefined> {
+): Promise<"gone" | number | undefined> {
   const prev = ms.status;
   if (!statusChanged(prev, status)) return undefined;
+  const uid = ms.metadata.uid as string | undefined;
+  const lastWrite = uid ? ctx.statusWrittenAt?.get(uid) : undefined;
+  if (lastWrite !== undefined && onlyProgress(prev, status)) {
+    const wait = lastWrite + PROGRESS_WRITE_INTERVAL_MS - now.getTime();
+    if (wait > 0) return wait;
+  }
   const ref = { apiVersion: API_VERSION, plural: PLURAL, namespace, name };
   try {
     ctx.signal?.throwIfAborted();
@@ -309,7 +326,10 @@ async function writeStatus(
       await patchStatus(ctx.client, ref, statusPatch(stored, status), ctx.signal);
       ctx.metrics?.writes.inc({ verb: "patch", resource: `${PLURAL}/status` });
     }
-    if (ms.metadata.uid) ctx.writtenStatus?.set(ms.metadata.uid, { over: ms.metadata.resourceVersion, status });
+    if (uid) {
+      ctx.writtenStatus?.set(uid, { over: ms.metadata.resourceVersion, status });
+      ctx.statusWrittenAt?.set(uid, now.getTime());
+    }
     log.info({ phase: status.phase, reason: readyReason(status) }, "status updated");
   } catch (e) {
     // 404: deleted meanwhile; 409 cannot happen with a merge patch. Anything else retries.
@@ -318,7 +338,6 @@ async function writeStatus(
     ctx.metrics?.reconcileErrors.inc({ kind: "status" });
     throw e;
   }
-  const uid = ms.metadata.uid as string | undefined;
   for (const ev of transitionEvents(prev, status)) {
     // A new ModelService's first status in Normal progress is news to no one (its Ready Event later
     // names the phase it came from): one write less per ModelService created. Warnings are kept.
@@ -340,7 +359,10 @@ export async function reconcile(ctx: ReconcileContext, key: string): Promise<Rec
   const cached = ctx.modelServices.get(namespace, name);
   // Deleted: owner references and the garbage collector remove the children; nothing to do.
   if (!cached || cached.metadata.deletionTimestamp) {
-    if (cached?.metadata.uid) ctx.writtenStatus?.delete(cached.metadata.uid);
+    if (cached?.metadata.uid) {
+      ctx.writtenStatus?.delete(cached.metadata.uid);
+      ctx.statusWrittenAt?.delete(cached.metadata.uid);
+    }
     return { result: "gone" };
   }
   const ms = withOwnStatus(ctx, cached);
@@ -441,8 +463,13 @@ export async function reconcile(ctx: ReconcileContext, key: string): Promise<Rec
   });
   // A transient failure not reported yet must not let Ready turn True on a child that was not applied.
   const hideReady = transientError !== undefined && !applyError && isReady(status) && !isReady(ms.status);
+  let heldBackMs: number | undefined;
   if (hideReady) log.debug({ err: transientError }, "not writing Ready True while a child fails to apply");
-  else if ((await writeStatus(ctx, { namespace, name }, ms, status, now, log)) === "gone") return { result: "gone" };
+  else {
+    const written = await writeStatus(ctx, { namespace, name }, ms, status, now, log);
+    if (written === "gone") return { result: "gone" };
+    heldBackMs = written;
+  }
 
   // Like an invalid spec, a child whose API is not served is not retried: a change of the spec, or
   // the add-on's CRD becoming established (the controller then reconciles everything again), fixes it.
@@ -454,7 +481,8 @@ export async function reconcile(ctx: ReconcileContext, key: string): Promise<Rec
     throw new ApplyFailedError((applyError ?? transientError) as string, { reportInMs });
   }
   if (conflicts.length) return { result: "requeue", requeueAfterMs: ctx.nameConflictRequeueMs ?? NAME_CONFLICT_REQUEUE_MS };
-  return requeueAfterMs !== undefined ? { result: "requeue", requeueAfterMs } : { result: "success" };
+  const after = Math.min(requeueAfterMs ?? Number.POSITIVE_INFINITY, heldBackMs ?? Number.POSITIVE_INFINITY);
+  return Number.isFinite(after) ? { result: "requeue", requeueAfterMs: after } : { result: "success" };
 }
 
 /**

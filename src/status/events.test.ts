@@ -16,7 +16,7 @@ import {
 } from "../../test/support/status-fixtures.ts";
 import type { ModelServiceStatus } from "../api/types.ts";
 import { computeStatus } from "./compute.ts";
-import { jsonEqual, statusChanged, transitionEvents } from "./events.ts";
+import { jsonEqual, onlyProgress, statusChanged, transitionEvents } from "./events.ts";
 
 const later = (s: number) => new Date(NOW.getTime() + s * 1000);
 
@@ -101,6 +101,14 @@ describe("transitionEvents", () => {
     expect(transitionEvents(undefined, s)).toEqual([{ type: "Normal", reason: "Pending", message: "Pending: waiting for the Deployment to be created" }]);
   });
 
+  it("no Event from one progress step to the next (the pods' own Events tell them)", () => {
+    const pending = computeStatus(observed({ deployment: deployment({ replicas: 1 }), replicaSets: [] })).status;
+    const loading = computeStatus(observed({ deployment: deployment({ replicas: 1 }), pods: [pod("a", loadingShape(60))] })).status;
+    expect(loading.conditions?.find((c) => c.type === "Ready")?.reason).toBe("Loading");
+    expect(pending.phase).not.toBe(loading.phase);
+    expect(transitionEvents(pending, loading)).toEqual([]);
+  });
+
   it("RolloutBlocked is a Warning, ScaledToZero is Normal", () => {
     const mk = (phase: ModelServiceStatus["phase"], status: "True" | "False", reason: string): ModelServiceStatus => ({
       phase,
@@ -108,5 +116,54 @@ describe("transitionEvents", () => {
     });
     expect(transitionEvents(mk("Ready", "True", "Ready"), mk("Degraded", "True", "RolloutBlocked"))[0]?.type).toBe("Warning");
     expect(transitionEvents(mk("Ready", "True", "Ready"), mk("Idle", "True", "ScaledToZero"))[0]?.type).toBe("Normal");
+  });
+});
+
+describe("onlyProgress", () => {
+  const o = observed({ deployment: deployment({ replicas: 2 }), pods: [pod("a", loadingShape(60))] });
+  const loading = computeStatus(o).status;
+
+  it("holds for a step between progress reasons or replica counts of the same generation", () => {
+    const pending = computeStatus(observed({ deployment: deployment({ replicas: 2 }), replicaSets: [] })).status;
+    expect(onlyProgress(pending, loading)).toBe(true);
+    const twoLoading = computeStatus({ ...o, pods: [pod("a", loadingShape(60)), pod("b", loadingShape(30))] }).status;
+    expect(statusChanged(loading, twoLoading)).toBe(true);
+    expect(onlyProgress(loading, twoLoading)).toBe(true);
+  });
+
+  it("does not hold for Ready turning, a failure, a replica waiting for GPUs, a new generation, or a first status", () => {
+    const ready = computeStatus({ ...o, deployment: deployment({ replicas: 2, ready: 2 }), pods: [pod("a", readyShape()), pod("b", readyShape())] }).status;
+    expect(onlyProgress(loading, ready)).toBe(false);
+    const crash = computeStatus({ ...o, pods: [pod("a", crashLoopShape(terminated(1, "Error"), 5))] }).status;
+    expect(onlyProgress(loading, crash)).toBe(false);
+    const gpu = computeStatus({ ...o, pods: [pod("a", unschedulableShape(GPU_MESSAGE))] }).status;
+    expect(onlyProgress(loading, gpu)).toBe(false);
+    expect(onlyProgress(loading, { ...loading, observedGeneration: (loading.observedGeneration ?? 1) + 1 })).toBe(false);
+    expect(onlyProgress(undefined, loading)).toBe(false);
+  });
+
+  it("holds while serving during a rollout (Reconciling RollingOut), not once the rollout is done", () => {
+    const cond = (type: string, status: "True" | "False", reason: string, message = "") => ({
+      type,
+      status,
+      reason,
+      message,
+      lastTransitionTime: "2026-11-28T10:00:00Z",
+    });
+    const rolling = (ready: number): ModelServiceStatus => ({
+      phase: "Ready",
+      readyReplicas: ready,
+      replicaSummary: `${ready}/4`,
+      conditions: [
+        cond("Ready", "True", "Ready", `${ready}/4 replicas ready`),
+        cond("Reconciling", "True", "RollingOut", `the new revision serves ${ready}/4`),
+      ],
+    });
+    expect(onlyProgress(rolling(2), rolling(3))).toBe(true);
+    const done: ModelServiceStatus = {
+      ...rolling(4),
+      conditions: [cond("Ready", "True", "Ready", "4/4 replicas ready"), cond("Reconciling", "False", "Ready")],
+    };
+    expect(onlyProgress(rolling(3), done)).toBe(false);
   });
 });

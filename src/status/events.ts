@@ -1,7 +1,7 @@
 // Deciding whether a new status is worth writing, and which Events its transitions deserve.
 import type { ModelServiceStatus } from "../api/types.ts";
 import { truncate } from "./format.ts";
-import { isWarningReason } from "./reasons.ts";
+import { isProgressReason, isWarningReason } from "./reasons.ts";
 
 export interface TransitionEvent {
   type: "Normal" | "Warning";
@@ -32,9 +32,42 @@ export function statusChanged(prev: ModelServiceStatus | undefined, next: ModelS
 
 const ready = (s: ModelServiceStatus | undefined) => s?.conditions?.find((c) => c.type === "Ready");
 
+/** What stays put while work is in progress: all but the phase, the replica counts and the conditions' reasons and messages (Exposed kept whole). */
+function settledPart(s: ModelServiceStatus): unknown {
+  const { phase: _p, replicas: _r, readyReplicas: _rr, updatedReplicas: _u, replicaSummary: _s, replicaPhases: _ph, conditions, ...rest } = s;
+  return { ...rest, conditions: conditions?.map((c) => (c.type === "Exposed" ? c : { type: c.type, status: c.status })) };
+}
+
+/**
+ * Work in progress: not serving yet and on the way (Ready False with a progress step as its
+ * reason), or serving while a rollout or a scale-up goes on (Reconciling True with such a reason).
+ */
+function inProgress(s: ModelServiceStatus): boolean {
+  const r = ready(s);
+  if (!r) return false;
+  if (r.status !== "True") return isProgressReason(r.reason);
+  const rec = s.conditions?.find((c) => c.type === "Reconciling");
+  return rec?.status === "True" && isProgressReason(rec.reason);
+}
+
+/**
+ * Whether `next` only moves work in progress along: in progress before and after, Ready's status
+ * unchanged, for the same generation, with nothing else changed than the phase, the replica counts
+ * and the conditions' reasons and messages (Pending → Scheduling → Loading, or 2/4 → 3/4 replicas
+ * of a rollout). Such a status can wait a moment for the next one: while pods come up one event
+ * after another, writing each step costs a write per pod event and shows nothing a reader would
+ * act on. Ready turning, a failure, a replica waiting for a node, a route's state and a spec change
+ * being picked up are never held back.
+ */
+export function onlyProgress(prev: ModelServiceStatus | undefined, next: ModelServiceStatus): boolean {
+  if (!prev || !inProgress(prev) || !inProgress(next) || ready(prev)?.status !== ready(next)?.status) return false;
+  return jsonEqual(settledPart(prev), settledPart(next));
+}
+
 /**
  * Events for what changed: one when the phase or Ready's reason changes (Warning when the new
- * reason is a failure, a replica stuck waiting for a node, or a blocked rollout), and one Warning
+ * reason is a failure, a replica stuck waiting for a node, or a blocked rollout) — but none from
+ * one progress step to the next (Pending → Loading: the pods' own Events tell those), and one Warning
  * when status.lastFailure has a reason the previous status did not have. Nothing when nothing
  * changed, so a recomputation never repeats an Event. With spec.expose, one more when the Exposed
  * reason changes (Warning when the gateway refuses the route or is missing).
@@ -43,7 +76,8 @@ export function transitionEvents(prev: ModelServiceStatus | undefined, next: Mod
   const out: TransitionEvent[] = [];
   const before = ready(prev);
   const after = ready(next);
-  if (after && (prev?.phase !== next.phase || before?.reason !== after.reason)) {
+  const stepOnly = before !== undefined && after !== undefined && isProgressReason(before.reason) && isProgressReason(after.reason);
+  if (after && !stepOnly && (prev?.phase !== next.phase || before?.reason !== after.reason)) {
     const phase = prev?.phase && prev.phase !== next.phase ? `${prev.phase} -> ${next.phase}` : (next.phase ?? "");
     out.push({ type: isWarningReason(after.reason) ? "Warning" : "Normal", reason: after.reason, message: truncate(`${phase}: ${after.message}`) });
   }

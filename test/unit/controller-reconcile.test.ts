@@ -8,7 +8,15 @@ import type { ModelServiceClass } from "../../src/api/class-schema.ts";
 import type { ModelService } from "../../src/api/types.ts";
 import { defaultOperatorConfig } from "../../src/config/operator-config.ts";
 import type { ChildKind } from "../../src/controller/keys.ts";
-import { type Cache, NAME_CONFLICT_REQUEUE_MS, type ReconcileContext, reconcile, statusPatch, withAppliedHash } from "../../src/controller/reconcile.ts";
+import {
+  type Cache,
+  NAME_CONFLICT_REQUEUE_MS,
+  PROGRESS_WRITE_INTERVAL_MS,
+  type ReconcileContext,
+  reconcile,
+  statusPatch,
+  withAppliedHash,
+} from "../../src/controller/reconcile.ts";
 import { ApiError, type KubeClient } from "../../src/kube/client.ts";
 import type { EventRecorder } from "../../src/kube/events.ts";
 import { childKinds } from "../../src/render/index.ts";
@@ -145,6 +153,45 @@ describe("reconcile", () => {
     t.modelServices.put(before); // the cache still holds the ModelService as it was before that write
     await reconcile(t.ctx, "ns/m");
     expect(statusWrites()).toBe(1);
+  });
+
+  it("holds back a status that only moves progress along for a moment after its last write, then writes where it got to; a spec change is written at once", async () => {
+    const t = setup(SPEC);
+    let clock = Date.parse("2026-11-28T10:00:05Z");
+    t.ctx.now = () => new Date(clock);
+    t.ctx.statusWrittenAt = new Map();
+    await reconcile(t.ctx, "ns/m");
+    const statusWrites = () => t.writes().filter((w) => w.path.endsWith("/status"));
+    expect(statusWrites()).toHaveLength(1);
+    const pending = (t.modelServices.get("ns", "m") as ModelService).status as NonNullable<ModelService["status"]>;
+    expect(pending.conditions?.find((c) => c.type === "Ready")).toMatchObject({ status: "False", reason: "Progressing" });
+    // As if the last write had been another progress step: the one computed now differs only there.
+    const step = (s: typeof pending) => ({
+      ...s,
+      phase: "Scheduling" as const,
+      conditions: s.conditions?.map((c) => (c.type === "Ready" ? { ...c, reason: "Scheduling", message: "1 replica waiting to be scheduled" } : c)),
+    });
+    const put = (status: typeof pending, generation?: number) => {
+      const cur = t.modelServices.get("ns", "m") as ModelService;
+      t.modelServices.put({ ...cur, metadata: { ...cur.metadata, ...(generation ? { generation } : {}) }, status });
+    };
+    put(step(pending));
+    clock += 400;
+    const held = await reconcile(t.ctx, "ns/m");
+    expect(statusWrites()).toHaveLength(1);
+    expect(held).toEqual({ result: "requeue", requeueAfterMs: PROGRESS_WRITE_INTERVAL_MS - 400 });
+    clock += PROGRESS_WRITE_INTERVAL_MS - 400;
+    await reconcile(t.ctx, "ns/m");
+    expect(statusWrites()).toHaveLength(2);
+    expect((t.modelServices.get("ns", "m") as ModelService).status).toEqual(pending);
+    // No Event for a step from one progress reason to another.
+    expect(t.events).toEqual([]);
+    // Within the moment again, but the spec changed (a new generation): written at once.
+    put(step(pending), 2);
+    clock += 100;
+    await reconcile(t.ctx, "ns/m");
+    expect(statusWrites()).toHaveLength(3);
+    expect((t.modelServices.get("ns", "m") as ModelService).status?.observedGeneration).toBe(2);
   });
 
   it("undoes a hand edit, and only that", async () => {
