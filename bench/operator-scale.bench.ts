@@ -1,6 +1,7 @@
 // Operator scale benchmark against the bare-API floor. For each N (default 100 and 1000):
 //   1. a fresh local control plane (real kube-apiserver, kwok GPU nodes, enough for N × 1 GPU);
-//      the operator runs as its own process (`node src/cli/main.ts run`), so its RSS and CPU are its own;
+//      the operator runs as its own process, as the image runs it (compiled `build/cli/main.js`, with the
+//      Dockerfile's NODE_OPTIONS and MALLOC_ARENA_MAX), so its RSS and CPU are its own;
 //      N ModelServices are created at once; we time until every child exists and every one is Ready,
 //      count the operator's requests (audit log, by user agent), restart it for a forced full resync
 //      of N unchanged ModelServices (writes must be 0), then change specs at a steady rate and time
@@ -13,7 +14,7 @@
 //
 // Bounded: each phase has a timeout, and a hard deadline (sum of the per-size budgets) kills the
 // operator process and every control plane (their exit handlers) and exits 3.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -31,6 +32,7 @@ import { installCrd } from "../src/operator/install-crd.ts";
 import { CHILD_KINDS, childKinds, orderedChildren, render } from "../src/render/index.ts";
 import { numberFlag } from "./common.ts";
 import { startFloor } from "./floor.ts";
+import { imageEnvOf } from "./image-runtime.ts";
 import { type Converge, type SizeResult, writeResults } from "./report.ts";
 
 const argv = process.argv.slice(2);
@@ -100,6 +102,14 @@ function procStats(pid: number): Proc {
   return { rssKiB: kib("VmRSS"), hwmKiB: kib("VmHWM"), cpuSeconds: ticks / 100 };
 }
 
+/** The operator as it ships: compiled (`npm run build`, as the image's build stage does), run with the image's Node settings. */
+function buildOperator(): void {
+  note("building the operator (tsc -p tsconfig.build.json)");
+  const r = spawnSync(process.execPath, [join(REPO, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], { cwd: REPO, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`the operator does not build: ${r.stdout}${r.stderr}`);
+}
+const IMAGE_ENV = imageEnvOf(join(REPO, "Dockerfile"));
+
 type Operator = { proc: ChildProcess; pid: number; port: number; stop(): Promise<void> };
 async function startOperatorProcess(cp: ControlPlane, tag: string): Promise<Operator> {
   const port = await freePort();
@@ -108,7 +118,7 @@ async function startOperatorProcess(cp: ControlPlane, tag: string): Promise<Oper
   if (HEAP_SNAPSHOT) nodeFlags.push("--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${join(OUT_DIR, "profiles")}`);
   const args = [
     ...nodeFlags,
-    "src/cli/main.ts",
+    "build/cli/main.js",
     "run",
     `--kubeconfig=${cp.kubeconfigPath}`,
     `--namespaces=${NS}`,
@@ -117,7 +127,7 @@ async function startOperatorProcess(cp: ControlPlane, tag: string): Promise<Oper
     "--log-level=warn",
     "--resync-period=1h",
   ];
-  const proc = spawn(process.execPath, args, { cwd: REPO, stdio: ["ignore", "ignore", "pipe"] });
+  const proc = spawn(process.execPath, args, { cwd: REPO, env: { ...process.env, ...IMAGE_ENV }, stdio: ["ignore", "ignore", "pipe"] });
   children.add(proc);
   let stderr = "";
   proc.stderr?.on("data", (d: Buffer) => {
@@ -500,6 +510,11 @@ async function main(): Promise<number> {
     `operator-scale benchmark — node ${process.version}, sizes ${SIZES.join(", ")}, ${WORKERS} workers (ours and the floor), ` +
       `1 GPU each, simulated load ${LOAD_SECONDS} s, children per ModelService: ${expectedChildKinds().join(", ")}`,
   );
+  const operator = `build/cli/main.js with ${Object.entries(IMAGE_ENV)
+    .map(([k, v]) => `${k}=${v.includes(" ") ? `"${v}"` : v}`)
+    .join(" ")} (as the image runs it)`;
+  log(`operator: ${operator}`);
+  buildOperator();
   const results: SizeResult[] = [];
   for (const n of SIZES) {
     const ours = await runOurs(n);
@@ -511,6 +526,7 @@ async function main(): Promise<number> {
       workers: WORKERS,
       loadSeconds: LOAD_SECONDS,
       command: `npm run bench -- ${argv.join(" ")}`.trim(),
+      operator,
       results,
     });
     log(files.markdown);

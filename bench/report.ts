@@ -27,7 +27,7 @@ export type SizeResult = {
   };
   floor: Converge & { requests: Record<string, number>; writes: number };
 };
-export type Run = { machine: string; workers: number; loadSeconds: number; command: string; results: SizeResult[] };
+export type Run = { machine: string; workers: number; loadSeconds: number; command: string; operator: string; results: SizeResult[] };
 
 const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "n/a");
 const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "n/a");
@@ -87,7 +87,7 @@ export function markdown(run: Run): string {
     })
     .join("\n\n");
   return [
-    `Machine: ${run.machine} (shared with other work). Command: \`${run.command}\`. ${run.workers} workers on both sides, simulated model load ${run.loadSeconds} s.`,
+    `Machine: ${run.machine} (shared with other work). Command: \`${run.command}\`. ${run.workers} workers on both sides, simulated model load ${run.loadSeconds} s. Operator: ${run.operator}.`,
     "",
     table,
     "",

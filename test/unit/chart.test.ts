@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { z } from "zod";
+import { imageEnv } from "../../bench/image-runtime.ts";
 import { CLASS_CRD_PATH, CRD_PATH, renderClassCrdYaml, renderCrdYaml } from "../../src/api/crd-file.ts";
 import { defaultOperatorConfig, operatorConfigSchema } from "../../src/config/operator-config.ts";
 
@@ -84,6 +85,14 @@ describe("Dockerfile", () => {
     expect(dockerfile).toContain('CMD ["run"]');
     expect(dockerfile).toMatch(/^USER 65532:65532$/m);
     expect(dockerfile).toMatch(/^FROM gcr\.io\/distroless\/nodejs24-debian12:nonroot/m);
+  });
+  it("runs Node as the benchmark measures it: small young generation, few malloc arenas (bench/image-runtime.ts reads this)", () => {
+    const env = imageEnv(dockerfile);
+    expect(env.NODE_OPTIONS?.split(" ")).toEqual(["--enable-source-maps", "--max-semi-space-size=1"]);
+    expect(env.MALLOC_ARENA_MAX).toBe("2");
+    expect(env.NODE_ENV).toBe("production");
+    // Only the runtime stage counts, and quoting and continued lines are read as Docker reads them.
+    expect(imageEnv('FROM a AS b\nENV X=1\nFROM c\nENV Y="a b" \\\n  Z=2\n')).toEqual({ Y: "a b", Z: "2" });
   });
   it("builds with the Node version package.json pins", () => {
     const pkg = JSON.parse(read("package.json")) as { devDependencies: Record<string, string> };
