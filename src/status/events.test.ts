@@ -107,6 +107,13 @@ describe("transitionEvents", () => {
     expect(loading.conditions?.find((c) => c.type === "Ready")?.reason).toBe("Loading");
     expect(pending.phase).not.toBe(loading.phase);
     expect(transitionEvents(pending, loading)).toEqual([]);
+    // Woken from zero is not a mere step: it is written at once and announced.
+    const activating: ModelServiceStatus = {
+      ...pending,
+      conditions: pending.conditions?.map((c) => (c.type === "Ready" ? { ...c, reason: "Activating", message: "woken from zero by KEDA" } : c)),
+    };
+    expect(onlyProgress(pending, activating)).toBe(false);
+    expect(transitionEvents(pending, activating)).toEqual([{ type: "Normal", reason: "Activating", message: `${pending.phase}: woken from zero by KEDA` }]);
   });
 
   it("RolloutBlocked is a Warning, ScaledToZero is Normal", () => {

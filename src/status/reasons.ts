@@ -110,8 +110,12 @@ export const FAILURE_REASONS: ReadonlySet<string> = new Set(reasonsOf("failure")
 /** Replicas wait for a node: phase Scheduling (or Degraded while something still serves). */
 export const WAITING_REASONS: ReadonlySet<string> = new Set(reasonsOf("waiting"));
 
-/** Work in progress: a step on the way to serving (and a rollout going on while serving) rather than a state to act on. */
-export const isProgressReason = (r: string): boolean => REASON_CLASSES[r as Reason] === "progress" || r === REASONS.RollingOut;
+/**
+ * A step of work in progress on the way to serving (or of a rollout going on while serving), not a
+ * state to act on. Activating is not one: a model woken from zero is news, callers wait on it.
+ */
+export const isProgressReason = (r: string): boolean =>
+  (REASON_CLASSES[r as Reason] === "progress" && r !== REASONS.Activating) || r === REASONS.RollingOut;
 
 /** Reasons whose Event is a Warning: failures, replicas stuck waiting for a node, a blocked rollout. */
 export const isWarningReason = (r: string): boolean => FAILURE_REASONS.has(r) || WAITING_REASONS.has(r) || r === REASONS.RolloutBlocked;
