@@ -126,6 +126,9 @@ async function startOperatorProcess(cp: ControlPlane, tag: string): Promise<Oper
     `--workers=${WORKERS}`,
     "--log-level=warn",
     "--resync-period=1h",
+    // Writing a heap snapshot blocks the event loop for seconds at N = 1000; a long lease keeps that
+    // pause from costing leadership (which makes the operator exit, as it should in production).
+    ...(HEAP_SNAPSHOT ? ["--lease-duration=180s"] : []),
   ];
   const proc = spawn(process.execPath, args, { cwd: REPO, env: { ...process.env, ...IMAGE_ENV }, stdio: ["ignore", "ignore", "pipe"] });
   children.add(proc);
@@ -133,7 +136,13 @@ async function startOperatorProcess(cp: ControlPlane, tag: string): Promise<Oper
   proc.stderr?.on("data", (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
   });
-  const exited = new Promise<void>((r) => proc.once("exit", () => r()));
+  let stopping = false;
+  const exited = new Promise<void>((r) =>
+    proc.once("exit", (code, signal) => {
+      if (!stopping) note(`operator exited unexpectedly (code ${code}, signal ${signal}); its stderr ended with:\n${stderr}`);
+      r();
+    }),
+  );
   // Generous: on a shared 2-core machine, importing client-node alone can take several seconds.
   const deadline = performance.now() + 180_000;
   for (;;) {
@@ -150,6 +159,7 @@ async function startOperatorProcess(cp: ControlPlane, tag: string): Promise<Oper
     pid: proc.pid as number,
     port,
     async stop() {
+      stopping = true;
       if (proc.exitCode === null) {
         proc.kill("SIGTERM"); // lets --cpu-prof write its profile
         await Promise.race([exited, sleep(20_000)]);
@@ -542,6 +552,8 @@ function machine(): string {
 }
 
 mkdirSync(OUT_DIR, { recursive: true });
+// Node writes a heap snapshot only into a directory that exists (and exits on ENOENT).
+if (CPU_PROF || HEAP_SNAPSHOT) mkdirSync(join(OUT_DIR, "profiles"), { recursive: true });
 main().then(
   (code) => process.exit(code),
   (e: unknown) => {
