@@ -114,8 +114,7 @@ export const WAITING_REASONS: ReadonlySet<string> = new Set(reasonsOf("waiting")
  * A step of work in progress on the way to serving (or of a rollout going on while serving), not a
  * state to act on. Activating is not one: a model woken from zero is news, callers wait on it.
  */
-export const isProgressReason = (r: string): boolean =>
-  (REASON_CLASSES[r as Reason] === "progress" && r !== REASONS.Activating) || r === REASONS.RollingOut;
+export const isProgressReason = (r: string): boolean => (REASON_CLASSES[r as Reason] === "progress" && r !== REASONS.Activating) || r === REASONS.RollingOut;
 
 /** Reasons whose Event is a Warning: failures, replicas stuck waiting for a node, a blocked rollout. */
 export const isWarningReason = (r: string): boolean => FAILURE_REASONS.has(r) || WAITING_REASONS.has(r) || r === REASONS.RolloutBlocked;
