@@ -46,9 +46,6 @@ export const KEDA_NOT_SERVED = CHILD_KINDS.find((k) => k.key === "scaledObject")
 type RenderKind = ReturnType<typeof childKinds>[number];
 type ChildInformer = { kind: RenderKind; informer: Informer<KubernetesObject> };
 
-/** How many workers may take children's (normal) events at once: all but a quarter, and all of one. */
-export const normalWorkerLimit = (workers: number): number => (workers <= 1 ? 1 : workers - Math.max(1, Math.floor(workers / 4)));
-
 export class Controller {
   readonly modelServices: Informer<ModelService>;
   /** Add-on CRDs (cluster-scoped, trimmed): an optional child kind is watched while its CRD is established. */
@@ -415,9 +412,6 @@ export class Controller {
       maxDelayMs: 300_000,
       qps: 10,
       burst: 100,
-      // A quarter of the workers (at least one, with two or more) is kept for spec changes, so one
-      // finds a worker at once while children's events of many rollouts keep the others busy.
-      maxNormalInFlight: normalWorkerLimit(this.#opts.workers),
       metrics: { waitMs: (ms) => metrics?.queueWait.observe(ms / 1000) },
     });
     this.#queue = queue;

@@ -131,45 +131,6 @@ describe("WorkQueue", () => {
     expect(await q.get()).toBe("a");
   });
 
-  it("with maxNormalInFlight, a worker stays free for urgent keys while normal ones wait; a finished normal key frees its slot", async () => {
-    const { q } = fakeQueue({ maxNormalInFlight: 2 });
-    for (const k of ["n1", "n2", "n3"]) q.add(k);
-    expect(await getNow(q)).toBe("n1");
-    expect(await getNow(q)).toBe("n2");
-    // Two normal keys in hand: the third worker does not take n3...
-    let third: string | undefined;
-    void q.get().then((k) => {
-      third = k;
-    });
-    await settle();
-    expect(third).toBeUndefined();
-    // ...so an urgent key gets it at once, not behind n3.
-    q.add("u", { urgent: true });
-    await settle();
-    expect(third).toBe("u");
-    q.done("u");
-    // A normal key added now waits too, until a normal key is done.
-    let fourth: string | undefined;
-    void q.get().then((k) => {
-      fourth = k;
-    });
-    q.add("n4");
-    await settle();
-    expect(fourth).toBeUndefined();
-    q.done("n1");
-    await settle();
-    expect(fourth).toBe("n3");
-    let fifth: string | undefined;
-    void q.get().then((k) => {
-      fifth = k;
-    });
-    await settle();
-    expect(fifth).toBeUndefined(); // n2 and n3 hold both normal slots
-    q.done("n2");
-    await settle();
-    expect(fifth).toBe("n4");
-  });
-
   it("a key re-added urgently while it is processed comes back in the urgent lane", async () => {
     const { q } = fakeQueue();
     q.add("busy");

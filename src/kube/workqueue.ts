@@ -6,9 +6,7 @@
 // - addAfter keeps the earliest pending time for a key;
 // - add(key, { urgent: true }) puts the key in a lane served first (a queued key is moved up), so
 //   work a user is waiting for does not queue behind bulk work; one normal key is still served
-//   after every URGENT_STREAK urgent ones, so the normal lane never starves; with
-//   maxNormalInFlight, that many workers at most take normal keys, so an urgent key finds a free
-//   worker even while bulk work keeps every other one busy.
+//   after every URGENT_STREAK urgent ones, so the normal lane never starves.
 // Keys are compared with SameValueZero (use strings).
 
 import type { Logger } from "pino";
@@ -33,8 +31,6 @@ export interface WorkQueueOptions {
   /** overall token bucket; defaults 10 qps, burst 100 (client-go) */
   qps?: number;
   burst?: number;
-  /** at most this many keys from the normal lane are processed at once (default: no limit) */
-  maxNormalInFlight?: number;
   /** clock and timer for tests; setTimer returns a cancel function */
   now?: () => number;
   setTimer?: SetTimer;
@@ -74,9 +70,6 @@ export class WorkQueue<K = string> {
   private readonly queuedAt = new Map<K, number>();
   private readonly dirty = new Set<K>();
   private readonly processing = new Set<K>();
-  /** Keys being processed that came from the normal lane (bounded by maxNormalInFlight). */
-  private readonly normalInFlight = new Set<K>();
-  private readonly maxNormalInFlight: number;
   private readonly failures = new Map<K, number>();
   /** delayed keys: key → ready time */
   private readonly waiting = new Map<K, number>();
@@ -96,7 +89,6 @@ export class WorkQueue<K = string> {
     this.now = opts?.now ?? Date.now;
     this.setTimer = opts?.setTimer ?? defaultSetTimer;
     this.onMetrics = opts?.metrics;
-    this.maxNormalInFlight = Math.max(1, opts?.maxNormalInFlight ?? Number.POSITIVE_INFINITY);
     this.tokens = this.burst;
     this.tokensAt = this.now();
   }
@@ -163,11 +155,8 @@ export class WorkQueue<K = string> {
 
   done(key: K): void {
     if (!this.processing.delete(key)) return;
-    const freedNormal = this.normalInFlight.delete(key);
     const urgent = this.urgentAfterDone.delete(key);
     if (this.dirty.has(key) && !this.shuttingDown) this.push(key, urgent);
-    // A normal slot came free: a worker left waiting while normal keys were queued can take one.
-    if (freedNormal && !this.shuttingDown) this.dispatch();
     if (this.processing.size === 0) this.resolveDrainers();
   }
 
@@ -215,25 +204,11 @@ export class WorkQueue<K = string> {
     for (const r of d) r();
   }
 
-  private get normalFull(): boolean {
-    return this.normalInFlight.size >= this.maxNormalInFlight;
-  }
-
-  /** Hands queued keys to waiting workers while there are both. */
-  private dispatch(): void {
-    while (this.getters.length > 0) {
-      const k = this.pop();
-      if (k === undefined) return;
-      this.getters.shift()?.(k.key);
-    }
-  }
-
   private push(key: K, urgent = false): void {
-    const g = urgent || !this.normalFull ? this.getters.shift() : undefined;
+    const g = this.getters.shift();
     if (g) {
       this.dirty.delete(key);
       this.processing.add(key);
-      if (!urgent) this.normalInFlight.add(key);
       this.onMetrics?.waitMs?.(0);
       g(key);
       return;
@@ -274,17 +249,14 @@ export class WorkQueue<K = string> {
   private pop(): { key: K } | undefined {
     if (this.lane.size === 0) return undefined;
     let key: K | undefined;
-    let normal = false;
-    if (this.urgentStreak < URGENT_STREAK || this.normalFull) key = this.take("urgent");
+    if (this.urgentStreak < URGENT_STREAK) key = this.take("urgent");
     if (key !== undefined) this.urgentStreak++;
-    else if (!this.normalFull) {
+    else {
       key = this.take("normal");
-      normal = key !== undefined;
       this.urgentStreak = 0;
       key ??= this.take("urgent");
     }
     if (key === undefined) return undefined;
-    if (normal) this.normalInFlight.add(key);
     this.lane.delete(key);
     this.dirty.delete(key);
     this.processing.add(key);
