@@ -125,6 +125,19 @@ describe("leader election under faults", () => {
       await applyModelService(fx.client, fx.ns, "part1", gpuSpec());
       await waitFor("part1 Ready (reconciled by part-a)", async () => isReady(await getModelService(fx.client, fx.ns, "part1")), 60_000);
       expect(b.isLeader()).toBe(false);
+      // Let part-a's last writes land (the Ready Event follows the status write that the wait above
+      // saw): a write already through the proxy when it blocks was sent before the partition.
+      if (auditLogPath()) {
+        await waitFor(
+          "part-a quiet for 1 s",
+          () => {
+            const last = timedWritesBy("part-a", since).at(-1)?.at ?? 0;
+            return Date.now() - last >= 1000;
+          },
+          30_000,
+          100,
+        );
+      }
 
       // Partition: part-a's requests go nowhere (open connections stall, new ones are refused).
       const tPartition = Date.now();
