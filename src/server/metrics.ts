@@ -44,7 +44,9 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     queueWait: new Histogram({
       name: "modelservice_workqueue_wait_seconds",
       help: "Time a key waits in the work queue before a worker picks it up.",
-      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60],
+      // Up to 10 min: a bulk create of thousands queues keys for minutes, and a p99 pinned at the top
+      // bucket would hide how long.
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600],
       registers: [registry],
     }),
     watchRestarts: new Counter({
