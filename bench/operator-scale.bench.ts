@@ -80,7 +80,10 @@ process.on("exit", () => {
   for (const c of children) c.kill("SIGKILL");
 });
 for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => process.exit(130));
-const hardDeadlineS = SIZES.length * (2 * TIMEOUT_S + 300);
+// Three phases wait up to the timeout (ours to Ready, the rollouts after the changes, the floor to
+// Ready), on top of creating N twice and two control planes: a slow run inside its phase budgets
+// must finish and report, not be killed.
+const hardDeadlineS = SIZES.length * (3 * TIMEOUT_S + 600);
 setTimeout(() => {
   process.stderr.write(`operator-scale bench: hard deadline of ${hardDeadlineS} s reached; killing everything it started\n`);
   process.exit(3);
@@ -440,7 +443,7 @@ async function runOurs(n: number): Promise<SizeResult["ours"]> {
     // The restart below must find N unchanged ModelServices: wait for the rollouts the changes
     // started to finish (every one Ready at its latest generation), then for the queue to go quiet.
     const rolloutStart = performance.now();
-    while (obs.currentCount() < n && since(rolloutStart) < 600_000) await sleep(1000);
+    while (obs.currentCount() < n && since(rolloutStart) < TIMEOUT_S * 1000) await sleep(1000);
     note(`N=${n}: ${obs.currentCount()}/${n} Ready at their latest generation ${(since(rolloutStart) / 1000).toFixed(0)} s after the last change`);
     await settle(port);
     const afterChanges = procStats(op.pid);
