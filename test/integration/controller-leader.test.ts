@@ -53,10 +53,8 @@ afterAll(async () => {
 type Lease = { spec?: { holderIdentity?: string; leaseDurationSeconds?: number; acquireTime?: string; renewTime?: string; leaseTransitions?: number } };
 const readLease = (name = "mso-test") => fx.client.request<Lease>("GET", `/apis/coordination.k8s.io/v1/namespaces/${fx.ns}/leases/${name}`);
 
-const writesBy = (identity: string, since: Date) =>
-  auditWrites({ since, userAgent: `modelservice-operator/${identity}`, namespace: fx.ns }).filter((w) => !w.uri.includes("/leases/"));
 /** Non-lease writes by `identity` that reached the API server, with when it received them. */
-const timedWritesBy = (identity: string, since: Date) =>
+const writesBy = (identity: string, since: Date) =>
   auditWrites({ since, userAgent: `modelservice-operator/${identity}`, namespace: fx.ns }).filter((w) => !w.uri.includes("/leases/"));
 
 describe("leader election", () => {
@@ -131,7 +129,7 @@ describe("leader election under faults", () => {
         await waitFor(
           "part-a quiet for 1 s",
           () => {
-            const last = timedWritesBy("part-a", since).at(-1)?.at ?? 0;
+            const last = writesBy("part-a", since).at(-1)?.at ?? 0;
             return Date.now() - last >= 1000;
           },
           30_000,
@@ -184,10 +182,10 @@ describe("leader election under faults", () => {
       });
       expect(a.isLeader()).toBe(false);
       if (auditLogPath()) {
-        const aWrites = timedWritesBy("part-a", since);
+        const aWrites = writesBy("part-a", since);
         expect(aWrites.length).toBeGreaterThan(0);
         expect(aWrites.filter((w) => w.at >= tPartition)).toEqual([]);
-        expect(timedWritesBy("part-b", since).filter((w) => w.at < acquired)).toEqual([]);
+        expect(writesBy("part-b", since).filter((w) => w.at < acquired)).toEqual([]);
       }
       await a.stop();
       await b.stop();
@@ -241,7 +239,7 @@ describe("leader election under faults", () => {
       if (auditLogPath()) {
         const acquired = Date.parse(lease.spec?.acquireTime ?? "");
         const [firstId, otherId] = [holder, lease.spec?.holderIdentity ?? ""];
-        const writes = [firstId, otherId].flatMap((who) => timedWritesBy(who, since).map((w) => ({ ...w, who }))).sort((x, y) => x.at - y.at);
+        const writes = [firstId, otherId].flatMap((who) => writesBy(who, since).map((w) => ({ ...w, who }))).sort((x, y) => x.at - y.at);
         // The writer changes only with the lease: no more switches between writers than lease transitions.
         const switches = writes.filter((w, i) => i > 0 && w.who !== writes[i - 1]?.who).length;
         const transitions = (lease.spec?.leaseTransitions ?? 0) - (initial.spec?.leaseTransitions ?? 0);
